@@ -1,0 +1,22 @@
+"""``python -m bff``: serve the BFF with uvicorn on GREENAI_BFF_HOST:GREENAI_BFF_PORT."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from bff.app import create_app
+from streams.settings import load_settings
+
+
+def main() -> None:
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.bff_host,
+        port=settings.bff_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""greenai: streaming data reconciliation. The CLI and the local stack live here."""

@@ -1,0 +1,56 @@
+"""How far the pipeline is: consumer-group lag of every stage and open match windows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+
+from streams.kafka import group_lag
+from streams.settings import Settings
+from streams.topics import Topics
+
+
+@dataclass(frozen=True)
+class Progress:
+    diff_lag: int
+    attribution_lag: int
+    sink_lag: int
+    open_windows: int
+
+    @property
+    def settled(self) -> bool:
+        return not (self.diff_lag or self.attribution_lag or self.sink_lag or self.open_windows)
+
+
+def measure(settings: Settings) -> Progress:
+    """One look, in pipeline order: each stage commits only after its output is written."""
+    kafka, prefix, t = settings.kafka(), settings.topic_prefix, Topics(settings.topic_prefix)
+    with redis.Redis.from_url(settings.redis()) as r:
+        keys = r.keys(f"{prefix}:diff:pending:*")
+        windows = sum(int(v or 0) for v in r.mget(keys)) if keys else 0
+    return Progress(
+        diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers]),
+        attribution_lag=group_lag(kafka, f"{prefix}-attribution", [t.breaks]),
+        sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed]),
+        open_windows=windows,
+    )
+
+
+def wait_settled(settings: Settings, timeout: float, interval: float = 0.5) -> Progress:
+    """Block until two looks a second apart find nothing in flight; TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout
+    clean_since: float | None = None
+    while True:
+        progress = measure(settings)
+        now = time.monotonic()
+        if progress.settled:
+            clean_since = clean_since or now
+            if now - clean_since >= 1.0:
+                return progress
+        else:
+            clean_since = None
+        if now >= deadline:
+            raise TimeoutError(f"not settled after {timeout:.0f}s: {progress}")
+        time.sleep(interval)

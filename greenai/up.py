@@ -1,0 +1,135 @@
+"""``greenai up``: the whole system on one machine, in the foreground.
+
+Starts (or connects to) Kafka, PostgreSQL and Redis, applies migrations and topics, then
+runs the diff worker, the attribution worker and the BFF as child processes (restarting a
+child that dies), plus the demo feed with ``--demo``. Ctrl-C or SIGTERM stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from greenai.localstack import LocalServers, ProcessGroup
+from greenai.localstack.ports import free_port
+from streams.database import migrate, save_recon
+from streams.recon import load_recon
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
+MAX_RESTARTS = 5
+
+
+def _children(demo: bool) -> dict[str, list[str]]:
+    python = sys.executable
+    children = {
+        "diff": [python, "-m", "streams.diff"],
+        "attribution": [python, "-m", "streams.attribution"],
+        "bff": [python, "-m", "bff"],
+    }
+    if demo:
+        children["demo-feed"] = [python, "-m", "streams.ingest.demo"]
+    return children
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_for_bff(url: str, group: ProcessGroup, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        exited = group.first_exit(timeout=0)
+        if exited:
+            raise RuntimeError(f"{exited[0]} exited with code {exited[1]} while starting")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the BFF did not answer on {url} within {timeout:.0f}s")
+
+
+def run_stack(settings: Settings, *, demo: bool) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    home = settings.greenai_home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    group = ProcessGroup(settings.logs_dir)
+    try:
+        with LocalServers(
+            home,
+            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+            database_url=settings.database_url,
+            redis_url=settings.redis_url,
+        ) as urls:
+            migrate(urls.database_url)
+            ensure_topics(urls.kafka_bootstrap_servers, settings.topic_prefix)
+            if demo:
+                save_recon(urls.database_url, load_recon(DEMO_RECON))
+            bff_port = settings.bff_port or free_port()
+            env = {
+                **os.environ,
+                "GREENAI_HOME": str(home),
+                "KAFKA_BOOTSTRAP_SERVERS": urls.kafka_bootstrap_servers,
+                "DATABASE_URL": urls.database_url,
+                "REDIS_URL": urls.redis_url,
+                "GREENAI_BFF_PORT": str(bff_port),
+                "GREENAI_TOPIC_PREFIX": settings.topic_prefix,
+            }
+            settings.stack_file.write_text(
+                json.dumps(
+                    {
+                        "kafka_bootstrap_servers": urls.kafka_bootstrap_servers,
+                        "database_url": urls.database_url,
+                        "redis_url": urls.redis_url,
+                        "bff_port": bff_port,
+                        "pid": os.getpid(),
+                    },
+                    indent=2,
+                )
+            )
+            children = _children(demo)
+            for name, argv in children.items():
+                group.start(name, argv, env)
+            url = f"http://{settings.bff_host}:{bff_port}"
+            _wait_for_bff(url, group)
+            print(
+                f"greenai is up in {time.monotonic() - started:.1f}s: UI on {url} "
+                f"(logs in {settings.logs_dir}; Ctrl-C stops)",
+                flush=True,
+            )
+            _supervise(group, children, env)
+    except KeyboardInterrupt:
+        print("greenai: stopping", flush=True)
+    finally:
+        group.stop_all()
+        settings.stack_file.unlink(missing_ok=True)
+    return 0
+
+
+def _supervise(group: ProcessGroup, children: dict[str, list[str]], env: dict[str, str]) -> None:
+    """Restart a child that dies; give up on one that keeps dying."""
+    restarts: dict[str, int] = {}
+    while True:
+        exited = group.first_exit(timeout=1.0)
+        if exited is None:
+            continue
+        name, code = exited
+        restarts[name] = restarts.get(name, 0) + 1
+        if restarts[name] > MAX_RESTARTS:
+            raise RuntimeError(f"{name} keeps exiting (last code {code}); see its log")
+        print(f"greenai: {name} exited with code {code}; restarting", flush=True)
+        time.sleep(min(2 ** restarts[name], 10))
+        group.start(name, children[name], env)

@@ -1,0 +1,1 @@
+"""Shared streaming code: settings, topics, the Avro codec and the reconciliation model."""

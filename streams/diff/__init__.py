@@ -1,0 +1,1 @@
+"""The diff worker: joins the sources of a recon by key and emits break lifecycle events."""

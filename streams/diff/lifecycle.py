@@ -1,0 +1,299 @@
+"""The break lifecycle: a pure state machine over the records one recon key has seen.
+
+``apply_record`` folds a new record (or amendment, or tombstone) into a key's state and
+``expire`` is called when the key's match window may have passed. Both return the new state
+and the break event to publish, if the break changed. Nothing here touches Kafka.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from streams.diff.compare import FieldDiff, Fields, diff_records
+from streams.recon import Recon
+from streams.values import from_json, render, to_json
+
+
+class Kind(StrEnum):
+    MISMATCH = "MISMATCH"
+    MISSING = "MISSING"
+    DUPLICATE = "DUPLICATE"
+
+
+class Status(StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One record of one source as the diff keeps it."""
+
+    record_id: str | None
+    fields: Fields
+
+
+@dataclass(frozen=True)
+class Break:
+    break_id: str
+    kind: Kind
+    missing_in: str | None
+    status: Status
+    fields: tuple[FieldDiff, ...]
+    first_seen: datetime
+    updated_at: datetime
+    version: int
+
+    def same_finding(
+        self, kind: Kind, missing_in: str | None, diffs: tuple[FieldDiff, ...]
+    ) -> bool:
+        return (self.kind, self.missing_in, self.fields) == (kind, missing_in, diffs)
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """Everything the diff knows about one recon key."""
+
+    bookings: dict[str, tuple[Booking, ...]] = field(default_factory=dict)
+    waiting_since: datetime | None = None
+    current: Break | None = None
+    generation: int = 0
+
+    def present(self, recon: Recon) -> list[str]:
+        return [s for s in recon.source_names if self.bookings.get(s)]
+
+    def deadline(self, recon: Recon) -> datetime | None:
+        """When the match window of an incomplete key runs out (None: nothing to wait for)."""
+        if self.waiting_since is None:
+            return None
+        if (
+            self.current
+            and self.current.status is Status.OPEN
+            and self.current.kind is Kind.MISSING
+        ):
+            return None
+        return self.waiting_since + recon.match_window
+
+
+@dataclass(frozen=True)
+class Incoming:
+    source: str
+    record_id: str | None
+    fields: Fields
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class BreakEvent:
+    """A break as the diff publishes it: the break, its recon and key, and the records."""
+
+    recon: str
+    key: dict[str, str | None]
+    brk: Break
+    records: dict[str, dict[str, str | None]]
+
+
+def break_id(recon: str, key: dict[str, str | None], generation: int) -> str:
+    """Stable id: the same recon, key and episode always give the same id (replays too)."""
+    text = json.dumps([recon, key, generation], sort_keys=True, separators=(",", ":"))
+    return "b-" + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def apply_record(
+    recon: Recon, state: KeyState, key: dict[str, str | None], rec: Incoming, now: datetime
+) -> tuple[KeyState, BreakEvent | None]:
+    """Fold one record into the key's state: new booking, amendment or tombstone."""
+    bookings = dict(state.bookings)
+    held = bookings.get(rec.source, ())
+    if rec.deleted:
+        kept = tuple(b for b in held if rec.record_id is not None and b.record_id != rec.record_id)
+    elif rec.record_id is None:
+        kept = (Booking(None, rec.fields),)
+    else:
+        others = tuple(b for b in held if b.record_id != rec.record_id)
+        kept = (*others, Booking(rec.record_id, rec.fields))
+    bookings[rec.source] = kept
+    return evaluate(recon, replace(state, bookings=bookings), key, now)
+
+
+def expire(
+    recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
+) -> tuple[KeyState, BreakEvent | None]:
+    """Re-evaluate a key whose match window may have run out."""
+    return evaluate(recon, state, key, now)
+
+
+def evaluate(
+    recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
+) -> tuple[KeyState, BreakEvent | None]:
+    present = state.present(recon)
+    complete = len(present) == len(recon.source_names)
+    waiting_since = None if complete or not present else (state.waiting_since or now)
+    state = replace(state, waiting_since=waiting_since)
+
+    finding = _finding(recon, state, present, complete, now)
+    if finding is None:
+        if waiting_since is not None:  # still inside the match window: nothing to say yet
+            return state, None
+        return _resolve(recon, state, key, now)
+    return _open_or_update(recon, state, key, finding, now)
+
+
+Finding = tuple[Kind, str | None, tuple[FieldDiff, ...]]
+
+
+def _finding(
+    recon: Recon, state: KeyState, present: list[str], complete: bool, now: datetime
+) -> Finding | None:
+    doubled = {s: b for s, b in state.bookings.items() if len(b) > 1}
+    if doubled:
+        diffs = tuple(
+            FieldDiff(
+                recon.sources[s].record_id or "record_id",
+                {s: ", ".join(str(b.record_id) for b in bs)},
+                len(bs) - 1,
+            )
+            for s, bs in doubled.items()
+        )
+        return Kind.DUPLICATE, None, diffs
+    if complete:
+        latest = {s: state.bookings[s][-1].fields for s in recon.source_names}
+        diffs = tuple(diff_records(recon, latest))
+        return (Kind.MISMATCH, None, diffs) if diffs else None
+    if not present:
+        return None
+    assert state.waiting_since is not None
+    if now - state.waiting_since >= recon.match_window:
+        missing = next(s for s in recon.source_names if s not in present)
+        return Kind.MISSING, missing, ()
+    if state.current and state.current.status is Status.OPEN:
+        return state.current.kind, state.current.missing_in, state.current.fields
+    return None
+
+
+def _open_or_update(
+    recon: Recon, state: KeyState, key: dict[str, str | None], finding: Finding, now: datetime
+) -> tuple[KeyState, BreakEvent | None]:
+    kind, missing_in, diffs = finding
+    current = state.current
+    if current and current.status is Status.OPEN:
+        if current.same_finding(kind, missing_in, diffs):
+            return state, None
+        brk = replace(
+            current,
+            kind=kind,
+            missing_in=missing_in,
+            fields=diffs,
+            updated_at=now,
+            version=current.version + 1,
+        )
+        state = replace(state, current=brk)
+    else:
+        generation = state.generation + 1
+        brk = Break(
+            break_id(recon.name, key, generation),
+            kind,
+            missing_in,
+            Status.OPEN,
+            diffs,
+            first_seen=now,
+            updated_at=now,
+            version=1,
+        )
+        state = replace(state, current=brk, generation=generation)
+    return state, _event(recon, state, key)
+
+
+def _resolve(
+    recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
+) -> tuple[KeyState, BreakEvent | None]:
+    current = state.current
+    if not current or current.status is Status.RESOLVED:
+        return state, None
+    brk = replace(current, status=Status.RESOLVED, updated_at=now, version=current.version + 1)
+    state = replace(state, current=brk)
+    return state, _event(recon, state, key)
+
+
+def _event(recon: Recon, state: KeyState, key: dict[str, str | None]) -> BreakEvent:
+    assert state.current is not None
+    records = {
+        s: {f: render(v) for f, v in bs[-1].fields.items()}
+        for s, bs in state.bookings.items()
+        if bs
+    }
+    return BreakEvent(recon.name, key, state.current, records)
+
+
+def is_settled(state: KeyState) -> bool:
+    """A key with every source agreeing and no open break: a candidate for expiry."""
+    return state.waiting_since is None and (
+        state.current is None or state.current.status is Status.RESOLVED
+    )
+
+
+# --- state serialisation (JSON with lossless typed values) -------------------------------
+
+
+def state_to_json(state: KeyState) -> dict[str, Any]:
+    return {
+        "b": {
+            s: [[b.record_id, {f: to_json(v) for f, v in b.fields.items()}] for b in bs]
+            for s, bs in state.bookings.items()
+        },
+        "w": state.waiting_since.isoformat() if state.waiting_since else None,
+        "c": _break_to_json(state.current) if state.current else None,
+        "g": state.generation,
+    }
+
+
+def state_from_json(data: dict[str, Any]) -> KeyState:
+    return KeyState(
+        bookings={
+            s: tuple(
+                Booking(rid, {f: from_json(v) for f, v in fields.items()}) for rid, fields in bs
+            )
+            for s, bs in data["b"].items()
+        },
+        waiting_since=datetime.fromisoformat(data["w"]) if data["w"] else None,
+        current=_break_from_json(data["c"]) if data["c"] else None,
+        generation=data["g"],
+    )
+
+
+def _break_to_json(b: Break) -> dict[str, Any]:
+    return {
+        "id": b.break_id,
+        "kind": b.kind.value,
+        "missing_in": b.missing_in,
+        "status": b.status.value,
+        "fields": [
+            [d.field, {s: to_json(v) for s, v in d.values.items()}, to_json(d.delta)]
+            for d in b.fields
+        ],
+        "first_seen": b.first_seen.isoformat(),
+        "updated_at": b.updated_at.isoformat(),
+        "version": b.version,
+    }
+
+
+def _break_from_json(d: dict[str, Any]) -> Break:
+    fields = tuple(
+        FieldDiff(f, {s: from_json(v) for s, v in values.items()}, from_json(delta))
+        for f, values, delta in d["fields"]
+    )
+    return Break(
+        d["id"],
+        Kind(d["kind"]),
+        d["missing_in"],
+        Status(d["status"]),
+        fields,
+        datetime.fromisoformat(d["first_seen"]),
+        datetime.fromisoformat(d["updated_at"]),
+        d["version"],
+    )

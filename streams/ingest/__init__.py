@@ -1,0 +1,1 @@
+"""Connectors: read a source, validate each row against the recon, publish or dead-letter."""

@@ -1,0 +1,76 @@
+"""Topic names and their specs (``infra/kafka/topics.yaml``), created idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from confluent_kafka.admin import AdminClient, NewTopic
+
+SPEC_FILE = Path(__file__).resolve().parent.parent / "infra" / "kafka" / "topics.yaml"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The names of greenai's topics under one prefix (tests isolate by prefix)."""
+
+    prefix: str = "greenai"
+
+    def name(self, suffix: str) -> str:
+        return f"{self.prefix}.{suffix}"
+
+    @property
+    def records(self) -> str:
+        return self.name("records")
+
+    @property
+    def diff_timers(self) -> str:
+        return self.name("diff.timers")
+
+    @property
+    def breaks(self) -> str:
+        return self.name("breaks")
+
+    @property
+    def attributed(self) -> str:
+        return self.name("breaks.attributed")
+
+    @property
+    def deadletter(self) -> str:
+        return self.name("deadletter")
+
+    @property
+    def feedback(self) -> str:
+        return self.name("feedback")
+
+
+def topic_specs(prefix: str) -> list[NewTopic]:
+    specs = yaml.safe_load(SPEC_FILE.read_text())
+    return [
+        NewTopic(
+            f"{prefix}.{suffix}",
+            num_partitions=spec["partitions"],
+            replication_factor=spec.get("replication", 1),
+            config={k: str(v) for k, v in spec.get("config", {}).items()},
+        )
+        for suffix, spec in specs.items()
+    ]
+
+
+def ensure_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = [t for t in topic_specs(prefix) if t.topic not in existing]
+    if not wanted:
+        return []
+    created = []
+    for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
+        try:
+            future.result()
+            created.append(name)
+        except Exception as exc:  # a concurrent creator is fine
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+    return created

@@ -1,0 +1,100 @@
+"""What both Faust workers share: the app factory, the recon registry and dead-lettering."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import yaml
+
+from streams.avro import codec
+from streams.database import load_recons
+from streams.recon import Recon
+from streams.settings import Settings
+from streams.topics import SPEC_FILE, Topics
+
+log = logging.getLogger(__name__)
+
+
+def partitions_of(suffix: str) -> int:
+    return int(yaml.safe_load(SPEC_FILE.read_text())[suffix]["partitions"])
+
+
+def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
+    """A Faust app for one worker role, isolated by the topic prefix (its consumer group)."""
+    return faust.App(
+        f"{settings.topic_prefix}-{role}",
+        broker=f"kafka://{settings.kafka()}",
+        store="rocksdict://",
+        datadir=str(settings.state_dir / role / settings.worker_id),
+        topic_partitions=partitions_of("records"),
+        topic_replication_factor=1,
+        topic_allow_declare=True,
+        web_enabled=False,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        consumer_auto_offset_reset="earliest",
+        **config,
+    )
+
+
+class ReconRegistry:
+    """Recons by name, reloaded from PostgreSQL so new and changed recons apply live."""
+
+    def __init__(self, database_url: str, min_interval: float = 1.0) -> None:
+        self.database_url = database_url
+        self.min_interval = min_interval
+        self._recons: dict[str, tuple[int, Recon]] = {}
+        self._loaded_at = 0.0
+
+    def refresh(self) -> None:
+        fresh = load_recons(self.database_url)
+        changed = [n for n, (v, _) in fresh.items() if self._recons.get(n, (None,))[0] != v]
+        if changed:
+            log.info("recons loaded: %s", ", ".join(sorted(changed)))
+        self._recons = fresh
+        self._loaded_at = time.monotonic()
+
+    def get(self, name: str) -> Recon | None:
+        """The recon, reloading at most every ``min_interval`` when it is unknown."""
+        if name not in self._recons and time.monotonic() - self._loaded_at > self.min_interval:
+            self.refresh()
+        found = self._recons.get(name)
+        return found[1] if found else None
+
+
+async def dead_letter(
+    topic: faust.TopicT,
+    *,
+    recon: str,
+    source: str,
+    location: str,
+    raw: bytes,
+    reason: str,
+    stage: str,
+) -> None:
+    """Publish a message a worker cannot process, with the reason, instead of dropping it."""
+    value = codec("DeadLetter").encode(
+        {
+            "recon": recon,
+            "source": source,
+            "location": location,
+            "raw": raw.decode("utf-8", "backslashreplace"),
+            "reason": reason,
+            "stage": stage,
+            "at": datetime.now(UTC),
+        }
+    )
+    log.warning("dead-lettered %s: %s", location, reason)
+    await topic.send(key=location.encode(), value=value)
+
+
+def topics(settings: Settings) -> Topics:
+    return Topics(settings.topic_prefix)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from streams.avro import DecodeError, codec, value_from_avro, value_to_avro
+
+
+def test_source_record_round_trips_every_type_exactly() -> None:
+    values = {"d": Decimal("-1234.5000"), "day": date(2026, 2, 28), "ts": datetime(2026, 1, 1,
+              tzinfo=UTC), "b": False, "i": 7, "s": "x", "n": None}
+    record = codec("SourceRecord")
+    encoded = record.encode({"recon": "r", "source": "s", "key": {"k": "1"}, "origin": "f:2",
+                             "fields": {k: value_to_avro(v) for k, v in values.items()},
+                             "published_at": datetime.now(UTC)})
+    assert encoded[:2] == b"\xc3\x01" and encoded[2:10] == record.fingerprint
+    decoded = record.decode(encoded)
+    assert {k: value_from_avro(v) for k, v in decoded["fields"].items()} == values
+    assert str(value_from_avro(decoded["fields"]["d"])) == "-1234.5000"
+
+
+def test_foreign_bytes_are_rejected_with_a_reason() -> None:
+    with pytest.raises(DecodeError, match="not an Avro single-object"):
+        codec("Break").decode(b"{}")
+    with pytest.raises(DecodeError, match="unknown Break writer schema"):
+        codec("Break").decode(b"\xc3\x01" + b"\0" * 8 + b"\0")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from streams.ingest.files import read_rows
+from streams.ingest.validate import BadRow, canonical_row
+from streams.recon import Recon
+
+
+def test_renames_types_and_key(recon: Recon) -> None:
+    row = canonical_row(recon, "custody", {"TradeRef": " T1 ", "Amt": "1,234.50",
+                                           "settle_date": "2026-11-30", "counterparty": "GS"})
+    assert row.key == {"trade_id": "T1"}
+    assert row.fields["amount"] == Decimal("1234.50")
+    assert row.record_id is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ({"TradeRef": "", "Amt": "1", "settle_date": "", "counterparty": ""},
+         "missing key field trade_id"),
+        ({"TradeRef": "T1", "Amt": "12,3x", "settle_date": "", "counterparty": ""},
+         "amount: not a decimal"),
+        ({"TradeRef": "T1", "Amt": "1", "settle_date": "31/02/2026", "counterparty": ""},
+         "settle_date: not a date"),
+        ({"TradeRef": "T1", "Amt": "1", "counterparty": ""}, "missing column 'settle_date'"),
+    ],
+)
+def test_bad_rows_say_why(recon: Recon, raw: dict[str, str], reason: str) -> None:
+    with pytest.raises(BadRow, match=reason):
+        canonical_row(recon, "custody", raw)
+
+
+def test_csv_flags_column_count_and_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"TradeRef,Amt\nT1,1.00\nT2,2.00,extra\nT3,\xff\xfe\n")
+    rows = list(read_rows(path))
+    assert [r.location for r in rows] == ["c.csv:2", "c.csv:3", "c.csv:4"]
+    assert rows[0].problem is None and rows[0].row == {"TradeRef": "T1", "Amt": "1.00"}
+    assert rows[1].problem == "expected 2 columns, got 3"
+    assert rows[2].problem == "bad encoding: not UTF-8" and "\\xff" in rows[2].raw_text()
+
+
+def test_empty_file_and_header_only_file_have_no_rows(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text("")
+    (tmp_path / "h.csv").write_text("TradeRef,Amt\n")
+    assert list(read_rows(tmp_path / "e.csv")) == []
+    assert list(read_rows(tmp_path / "h.csv")) == []
+
+
+def test_jsonl_keeps_numbers_as_exact_text(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"TradeRef": "T1", "Amt": 0.1}\nnot json\n')
+    good, bad = list(read_rows(path))
+    assert good.row["Amt"] == "0.1"
+    assert bad.problem and bad.problem.startswith("bad JSON")
