@@ -25,11 +25,13 @@ def partitions_of(suffix: str) -> int:
 
 def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
     """A Faust app for one worker role, isolated by the topic prefix (its consumer group)."""
+    datadir = settings.state_dir / role / settings.worker_id
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"{settings.topic_prefix}-{role}",
         broker=f"kafka://{settings.kafka()}",
-        store="rocksdict://",
-        datadir=str(settings.state_dir / role / settings.worker_id),
+        store="rocksdb://",  # faust-streaming backs it with rocksdict
+        datadir=str(datadir),
         topic_partitions=partitions_of("records"),
         topic_replication_factor=1,
         topic_allow_declare=True,

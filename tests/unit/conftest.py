@@ -10,13 +10,22 @@ TRADES = {
     "sources": {
         "ledger": {
             "record_id": "booking_id",
-            "fields": {"booking_id": "string", "trade_id": "string", "amount": "decimal",
-                       "settle_date": "date", "counterparty": "string"},
+            "fields": {
+                "booking_id": "string",
+                "trade_id": "string",
+                "amount": "decimal",
+                "settle_date": "date",
+                "counterparty": "string",
+            },
         },
         "custody": {
             "rename": {"TradeRef": "trade_id", "Amt": "amount"},
-            "fields": {"trade_id": "string", "amount": "decimal", "settle_date": "date",
-                       "counterparty": "string"},
+            "fields": {
+                "trade_id": "string",
+                "amount": "decimal",
+                "settle_date": "date",
+                "counterparty": "string",
+            },
         },
     },
     "compare": {"amount": {"abs_tol": 0.01}, "counterparty": {"ignore_case": True, "trim": True}},

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+from greenai.up import DEMO_RECON
 from streams.attribution.discriminator import decide
 from streams.attribution.features import business_days, extract, is_transposition
 from streams.attribution.rules import attribute
@@ -11,13 +12,14 @@ from streams.ingest.synthetic import CAUSES, TradeGenerator
 from streams.ingest.validate import canonical_row
 from streams.recon import load_recon
 from streams.values import render
-from greenai.up import DEMO_RECON
 
 
 def _break_of(pair, recon):  # type: ignore[no-untyped-def]
     """The Break datum the diff would publish for a generated trade pair."""
-    rows = {"ledger": [canonical_row(recon, "ledger", r) for r in pair.ledger],
-            "custody": [canonical_row(recon, "custody", r) for r in pair.custody]}
+    rows = {
+        "ledger": [canonical_row(recon, "ledger", r) for r in pair.ledger],
+        "custody": [canonical_row(recon, "custody", r) for r in pair.custody],
+    }
     records = {s: {f: render(v) for f, v in rs[0].fields.items()} for s, rs in rows.items() if rs}
     if len(rows["ledger"]) > 1:
         kind, fields = "DUPLICATE", []
@@ -25,9 +27,14 @@ def _break_of(pair, recon):  # type: ignore[no-untyped-def]
         kind, fields = "MISSING", []
     else:
         kind = "MISMATCH"
-        fields = [{"field": d.field, "values": {s: render(v) for s, v in d.values.items()},
-                   "delta": render(d.delta)}
-                  for d in diff_records(recon, {s: rs[0].fields for s, rs in rows.items()})]
+        fields = [
+            {
+                "field": d.field,
+                "values": {s: render(v) for s, v in d.values.items()},
+                "delta": render(d.delta),
+            }
+            for d in diff_records(recon, {s: rs[0].fields for s, rs in rows.items()})
+        ]
     return {"kind": kind, "fields": fields, "records": records}
 
 
@@ -57,12 +64,22 @@ def test_rules_name_the_injected_cause_of_generated_breaks() -> None:
 
 
 def test_discriminator_auto_closes_small_rounding_and_escalates_big_fat_fingers() -> None:
-    small = extract({"kind": "MISMATCH", "records": {},
-                     "fields": [{"field": "amount", "values": {"l": "100.00", "r": "100.03"}}]},
-                    ["l", "r"])
+    small = extract(
+        {
+            "kind": "MISMATCH",
+            "records": {},
+            "fields": [{"field": "amount", "values": {"l": "100.00", "r": "100.03"}}],
+        },
+        ["l", "r"],
+    )
     assert decide(small, "ROUNDING", 0.9).disposition == "AUTO_CLOSE"
-    big = extract({"kind": "MISMATCH", "records": {},
-                   "fields": [{"field": "amount", "values": {"l": "250000.00", "r": "2500000.00"}}]},
-                  ["l", "r"])
+    big = extract(
+        {
+            "kind": "MISMATCH",
+            "records": {},
+            "fields": [{"field": "amount", "values": {"l": "250000.00", "r": "2500000.00"}}],
+        },
+        ["l", "r"],
+    )
     decision = decide(big, "FAT_FINGER", 0.9)
     assert decision.disposition == "ESCALATE" and decision.priority == 1

@@ -9,12 +9,26 @@ from streams.avro import DecodeError, codec, value_from_avro, value_to_avro
 
 
 def test_source_record_round_trips_every_type_exactly() -> None:
-    values = {"d": Decimal("-1234.5000"), "day": date(2026, 2, 28), "ts": datetime(2026, 1, 1,
-              tzinfo=UTC), "b": False, "i": 7, "s": "x", "n": None}
+    values = {
+        "d": Decimal("-1234.5000"),
+        "day": date(2026, 2, 28),
+        "ts": datetime(2026, 1, 1, tzinfo=UTC),
+        "b": False,
+        "i": 7,
+        "s": "x",
+        "n": None,
+    }
     record = codec("SourceRecord")
-    encoded = record.encode({"recon": "r", "source": "s", "key": {"k": "1"}, "origin": "f:2",
-                             "fields": {k: value_to_avro(v) for k, v in values.items()},
-                             "published_at": datetime.now(UTC)})
+    encoded = record.encode(
+        {
+            "recon": "r",
+            "source": "s",
+            "key": {"k": "1"},
+            "origin": "f:2",
+            "fields": {k: value_to_avro(v) for k, v in values.items()},
+            "published_at": datetime.now(UTC),
+        }
+    )
     assert encoded[:2] == b"\xc3\x01" and encoded[2:10] == record.fingerprint
     decoded = record.decode(encoded)
     assert {k: value_from_avro(v) for k, v in decoded["fields"].items()} == values

@@ -59,10 +59,19 @@ def test_delta_is_right_minus_left() -> None:
 
 
 def test_diff_records_reports_only_disagreeing_fields(recon: Recon) -> None:
-    left = {"booking_id": "B1", "trade_id": "T1", "amount": D("10.00"),
-            "settle_date": date(2026, 1, 2), "counterparty": "GSCO"}
-    right = {"trade_id": "T1", "amount": D("10.50"), "settle_date": date(2026, 1, 2),
-             "counterparty": " gsco "}
+    left = {
+        "booking_id": "B1",
+        "trade_id": "T1",
+        "amount": D("10.00"),
+        "settle_date": date(2026, 1, 2),
+        "counterparty": "GSCO",
+    }
+    right = {
+        "trade_id": "T1",
+        "amount": D("10.50"),
+        "settle_date": date(2026, 1, 2),
+        "counterparty": " gsco ",
+    }
     diffs = diff_records(recon, {"ledger": left, "custody": right})
     assert [(d.field, d.values, d.delta) for d in diffs] == [
         ("amount", {"ledger": D("10.00"), "custody": D("10.50")}, D("0.50"))
@@ -70,10 +79,14 @@ def test_diff_records_reports_only_disagreeing_fields(recon: Recon) -> None:
 
 
 def test_three_sources_show_every_value() -> None:
-    recon = Recon.model_validate({
-        "name": "three", "key": ["id"],
-        "sources": {s: {"fields": {"id": "string", "qty": "integer"}} for s in ("a", "b", "c")},
-    })
-    diffs = diff_records(recon, {"a": {"id": "1", "qty": 5}, "b": {"id": "1", "qty": 5},
-                                 "c": {"id": "1", "qty": 6}})
+    recon = Recon.model_validate(
+        {
+            "name": "three",
+            "key": ["id"],
+            "sources": {s: {"fields": {"id": "string", "qty": "integer"}} for s in ("a", "b", "c")},
+        }
+    )
+    diffs = diff_records(
+        recon, {"a": {"id": "1", "qty": 5}, "b": {"id": "1", "qty": 5}, "c": {"id": "1", "qty": 6}}
+    )
     assert diffs[0].values == {"a": 5, "b": 5, "c": 6}

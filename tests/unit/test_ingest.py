@@ -11,8 +11,11 @@ from streams.recon import Recon
 
 
 def test_renames_types_and_key(recon: Recon) -> None:
-    row = canonical_row(recon, "custody", {"TradeRef": " T1 ", "Amt": "1,234.50",
-                                           "settle_date": "2026-11-30", "counterparty": "GS"})
+    row = canonical_row(
+        recon,
+        "custody",
+        {"TradeRef": " T1 ", "Amt": "1,234.50", "settle_date": "2026-11-30", "counterparty": "GS"},
+    )
     assert row.key == {"trade_id": "T1"}
     assert row.fields["amount"] == Decimal("1234.50")
     assert row.record_id is None
@@ -21,12 +24,18 @@ def test_renames_types_and_key(recon: Recon) -> None:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ({"TradeRef": "", "Amt": "1", "settle_date": "", "counterparty": ""},
-         "missing key field trade_id"),
-        ({"TradeRef": "T1", "Amt": "12,3x", "settle_date": "", "counterparty": ""},
-         "amount: not a decimal"),
-        ({"TradeRef": "T1", "Amt": "1", "settle_date": "31/02/2026", "counterparty": ""},
-         "settle_date: not a date"),
+        (
+            {"TradeRef": "", "Amt": "1", "settle_date": "", "counterparty": ""},
+            "missing key field trade_id",
+        ),
+        (
+            {"TradeRef": "T1", "Amt": "12,3x", "settle_date": "", "counterparty": ""},
+            "amount: not a decimal",
+        ),
+        (
+            {"TradeRef": "T1", "Amt": "1", "settle_date": "31/02/2026", "counterparty": ""},
+            "settle_date: not a date",
+        ),
         ({"TradeRef": "T1", "Amt": "1", "counterparty": ""}, "missing column 'settle_date'"),
     ],
 )

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from streams.diff.lifecycle import (
     Incoming,
-    Kind,
     KeyState,
+    Kind,
     Status,
     apply_record,
     break_id,
@@ -21,8 +21,9 @@ KEY = {"trade_id": "T1"}
 
 
 def ledger(amount: str, booking: str = "B1") -> Incoming:
-    return Incoming("ledger", booking, {"booking_id": booking, "trade_id": "T1",
-                                         "amount": Decimal(amount)})
+    return Incoming(
+        "ledger", booking, {"booking_id": booking, "trade_id": "T1", "amount": Decimal(amount)}
+    )
 
 
 def custody(amount: str) -> Incoming:

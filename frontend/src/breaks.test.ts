@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import {
+  defaultFilter,
+  emptyIndex,
+  mergeBreak,
+  mergeBreaks,
+  parseBreak,
+  reconNames,
+  selectBreaks,
+  summarize,
+  type BreakIndex,
+} from './breaks';
+import type { Break } from './types';
+
+function brk(over: Partial<Break> = {}): Break {
+  return {
+    break_id: 'b-1',
+    recon: 'trades',
+    key: { trade_id: 'T-1001' },
+    kind: 'MISMATCH',
+    missing_in: null,
+    status: 'OPEN',
+    fields: [{ field: 'amount', values: { ledger: '100.00', custody: '101.00' }, delta: '1.00' }],
+    cause: 'ROUNDING',
+    confidence: 0.82,
+    explanation: [{ feature: 'amount_abs_delta', value: '1.00', weight: 0.6 }],
+    disposition: 'QUEUE',
+    priority: 2,
+    first_seen: '2026-11-26T15:00:00Z',
+    updated_at: '2026-11-26T15:00:05Z',
+    version: 1,
+    ...over,
+  };
+}
+
+const ids = (bs: Break[]) => bs.map((b) => b.break_id);
+
+describe('mergeBreak', () => {
+  it('adds a new break', () => {
+    const idx = mergeBreak(emptyIndex(), brk());
+    expect(idx.size).toBe(1);
+    const idx2 = mergeBreak(idx, brk({ break_id: 'b-2', key: { trade_id: 'T-1002' } }));
+    expect(idx2.size).toBe(2);
+    expect(idx2.get('b-2')?.key).toEqual({ trade_id: 'T-1002' });
+    // immutability: the earlier index is untouched
+    expect(idx.size).toBe(1);
+  });
+
+  it('replaces a break with a newer version', () => {
+    let idx = mergeBreak(emptyIndex(), brk({ version: 1, cause: null }));
+    idx = mergeBreak(idx, brk({ version: 3, cause: 'FX', confidence: 0.9 }));
+    expect(idx.size).toBe(1);
+    expect(idx.get('b-1')?.version).toBe(3);
+    expect(idx.get('b-1')?.cause).toBe('FX');
+  });
+
+  it('ignores an older version arriving later', () => {
+    const idx = mergeBreak(emptyIndex(), brk({ version: 5, status: 'RESOLVED' }));
+    const after = mergeBreak(idx, brk({ version: 4, status: 'OPEN' }));
+    expect(after).toBe(idx); // same instance: nothing changed
+    expect(after.get('b-1')?.version).toBe(5);
+    expect(after.get('b-1')?.status).toBe('RESOLVED');
+  });
+
+  it('ignores a repeat of the same version (idempotent redelivery)', () => {
+    const idx = mergeBreak(emptyIndex(), brk({ version: 2, priority: 2 }));
+    expect(mergeBreak(idx, brk({ version: 2, priority: 1 }))).toBe(idx);
+  });
+});
+
+describe('mergeBreaks', () => {
+  it('keeps the highest version whatever the arrival order', () => {
+    const versions = [brk({ version: 2 }), brk({ version: 7, priority: 1 }), brk({ version: 3 })];
+    const idx = mergeBreaks(emptyIndex(), versions);
+    expect(idx.get('b-1')?.version).toBe(7);
+    expect(idx.get('b-1')?.priority).toBe(1);
+    const reversed = mergeBreaks(emptyIndex(), [...versions].reverse());
+    expect(reversed.get('b-1')?.version).toBe(7);
+  });
+
+  it('a snapshot older than live events does not roll them back', () => {
+    let idx: BreakIndex = emptyIndex();
+    idx = mergeBreak(idx, brk({ version: 4, status: 'RESOLVED' })); // live event first
+    idx = mergeBreaks(idx, [brk({ version: 3 }), brk({ break_id: 'b-2', version: 1 })]); // stale snapshot
+    expect(idx.get('b-1')?.status).toBe('RESOLVED');
+    expect(idx.get('b-2')).toBeDefined();
+  });
+
+  it('returns the same instance when nothing is newer', () => {
+    const idx = mergeBreaks(emptyIndex(), [brk({ version: 2 })]);
+    expect(mergeBreaks(idx, [brk({ version: 1 }), brk({ version: 2 })])).toBe(idx);
+    expect(mergeBreaks(idx, [])).toBe(idx);
+  });
+});
+
+describe('views', () => {
+  const base = mergeBreaks(emptyIndex(), [
+    brk({ break_id: 'a', recon: 'trades', status: 'OPEN' }),
+    brk({ break_id: 'b', recon: 'payments', status: 'OPEN', cause: 'FX' }),
+    brk({ break_id: 'c', recon: 'trades', status: 'RESOLVED' }),
+  ]);
+
+  it('defaults to open breaks', () => {
+    expect(defaultFilter.status).toBe('open');
+    expect(ids(selectBreaks(base, defaultFilter))).toEqual(['a', 'b']);
+  });
+
+  it('a status change moves a break from the open view to the resolved view', () => {
+    const open = { ...defaultFilter, status: 'open' as const };
+    const resolved = { ...defaultFilter, status: 'resolved' as const };
+    expect(ids(selectBreaks(base, open))).toContain('a');
+    expect(ids(selectBreaks(base, resolved))).not.toContain('a');
+
+    const after = mergeBreak(base, brk({ break_id: 'a', recon: 'trades', status: 'RESOLVED', version: 2 }));
+    expect(ids(selectBreaks(after, open))).not.toContain('a');
+    expect(ids(selectBreaks(after, resolved))).toContain('a');
+    expect(ids(selectBreaks(after, { ...defaultFilter, status: 'all' }))).toHaveLength(3);
+
+    // ... and a reopen (newer version) moves it back
+    const reopened = mergeBreak(after, brk({ break_id: 'a', recon: 'trades', status: 'OPEN', version: 3 }));
+    expect(ids(selectBreaks(reopened, open))).toContain('a');
+  });
+
+  it('filters by recon and cause', () => {
+    expect(ids(selectBreaks(base, { status: 'all', recon: 'trades', cause: null }))).toEqual(['a', 'c']);
+    expect(ids(selectBreaks(base, { status: 'all', recon: null, cause: 'FX' }))).toEqual(['b']);
+    const pending = mergeBreak(base, brk({ break_id: 'd', cause: null, confidence: null }));
+    expect(ids(selectBreaks(pending, { status: 'open', recon: null, cause: 'PENDING' }))).toEqual(['d']);
+  });
+
+  it('lists recon names and summarises open breaks by cause', () => {
+    expect(reconNames(base)).toEqual(['payments', 'trades']);
+    const withMore = mergeBreaks(base, [
+      brk({ break_id: 'e', cause: null, disposition: null, priority: null }),
+      brk({ break_id: 'f', disposition: 'ESCALATE', priority: 1 }),
+    ]);
+    const s = summarize(withMore);
+    expect(s).toMatchObject({ total: 5, open: 4, resolved: 1, escalated: 1, queued: 2, p1: 1 });
+    expect(s.openByCause).toEqual({ ROUNDING: 2, FX: 1, PENDING: 1 });
+    expect(summarize(withMore, 'payments')).toMatchObject({ total: 1, open: 1, resolved: 0 });
+  });
+});
+
+describe('parseBreak', () => {
+  it('accepts a contract-shaped break and fills optional parts', () => {
+    const { cause: _c, explanation: _e, ...partial } = brk();
+    const parsed = parseBreak(JSON.parse(JSON.stringify(partial)));
+    expect(parsed?.break_id).toBe('b-1');
+    expect(parsed?.cause).toBeNull();
+    expect(parsed?.explanation).toEqual([]);
+  });
+
+  it('rejects payloads the merge cannot use', () => {
+    expect(parseBreak(null)).toBeNull();
+    expect(parseBreak('x')).toBeNull();
+    expect(parseBreak({ ...brk(), break_id: '' })).toBeNull();
+    expect(parseBreak({ ...brk(), version: '3' })).toBeNull();
+    expect(parseBreak({ ...brk(), status: 'CLOSED' })).toBeNull();
+  });
+});

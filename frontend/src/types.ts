@@ -1,0 +1,58 @@
+// The Break contract (docs: /work/shared/DESIGN.md, "Break"). Field names are exact.
+// Decimal values travel as exact strings (never floats), so `values` and `delta` are
+// strings or null.
+
+export const KINDS = ['MISMATCH', 'MISSING', 'DUPLICATE'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const STATUSES = ['OPEN', 'RESOLVED'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const CAUSES = [
+  'TIMING',
+  'ROUNDING',
+  'FX',
+  'STATIC_DATA',
+  'FAT_FINGER',
+  'FEE',
+  'MISSING_BOOKING',
+  'DUPLICATE_BOOKING',
+  'UNKNOWN',
+] as const;
+export type Cause = (typeof CAUSES)[number];
+
+export const DISPOSITIONS = ['AUTO_CLOSE', 'QUEUE', 'ESCALATE'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+export interface FieldDiff {
+  field: string;
+  /** source name -> value as an exact string (null when the source has no value) */
+  values: Record<string, string | null>;
+  delta: string | null;
+}
+
+export interface ExplanationItem {
+  feature: string;
+  value: string | number | boolean | null;
+  weight: number;
+}
+
+export interface Break {
+  break_id: string;
+  recon: string;
+  key: Record<string, string | number | boolean | null>;
+  kind: Kind;
+  missing_in: string | null;
+  status: Status;
+  fields: FieldDiff[];
+  /** null until the attribution worker has seen the break */
+  cause: Cause | null;
+  confidence: number | null;
+  explanation: ExplanationItem[];
+  disposition: Disposition | null;
+  /** 1 (most urgent) .. 5; null before the Discriminator has decided */
+  priority: number | null;
+  first_seen: string;
+  updated_at: string;
+  version: number;
+}

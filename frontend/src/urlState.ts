@@ -1,0 +1,37 @@
+// View state <-> URL query (?status=all&recon=trades&cause=FX&q=T-1001&break=b-...), so a
+// view can be bookmarked or shared. Pure functions over URLSearchParams.
+
+import { defaultFilter, STATUS_FILTERS, type BreakFilter, type StatusFilter } from './breaks';
+import { CAUSES, type Cause } from './types';
+
+export interface ViewState {
+  filter: BreakFilter;
+  search: string;
+  selectedId: string | null;
+}
+
+export function readViewState(query: string): ViewState {
+  const p = new URLSearchParams(query);
+  const status = p.get('status');
+  const cause = p.get('cause');
+  return {
+    filter: {
+      status: STATUS_FILTERS.includes(status as StatusFilter) ? (status as StatusFilter) : defaultFilter.status,
+      recon: p.get('recon') || null,
+      cause: cause === 'PENDING' || CAUSES.includes(cause as Cause) ? (cause as Cause | 'PENDING') : null,
+    },
+    search: p.get('q') ?? '',
+    selectedId: p.get('break') || null,
+  };
+}
+
+export function writeViewState(v: ViewState): string {
+  const p = new URLSearchParams();
+  if (v.filter.status !== defaultFilter.status) p.set('status', v.filter.status);
+  if (v.filter.recon !== null) p.set('recon', v.filter.recon);
+  if (v.filter.cause !== null) p.set('cause', v.filter.cause);
+  if (v.search !== '') p.set('q', v.search);
+  if (v.selectedId !== null) p.set('break', v.selectedId);
+  const s = p.toString();
+  return s === '' ? '' : `?${s}`;
+}

@@ -1,0 +1,32 @@
+"""Integration fixtures: one set of real servers for the whole test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from greenai.localstack import LocalServers, ServerUrls
+from tests.integration.pipeline import Pipeline, start_pipeline
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUrls]:
+    """Kafka, PostgreSQL and Redis: those named by KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL /
+    REDIS_URL are used as they are, the others run under a temporary GREENAI_HOME."""
+    home = Path(os.environ.get("GREENAI_TEST_HOME") or tmp_path_factory.mktemp("greenai-home"))
+    with LocalServers.from_environ(home) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def pipeline(servers: ServerUrls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The diff and attribution workers and the BFF, isolated for one test module."""
+    home = tmp_path_factory.mktemp("pipeline")
+    running = start_pipeline(servers, home, "t")
+    try:
+        yield running
+    finally:
+        running.group.stop_all()
