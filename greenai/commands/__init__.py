@@ -1,0 +1,1 @@
+"""The ``greenai`` subcommands, one module per area; each adds its parsers with ``register``."""

@@ -1,0 +1,35 @@
+"""``greenai up`` and ``greenai wait``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from streams.settings import Settings
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from greenai.up import run_stack
+
+    return run_stack(settings, demo=args.demo)
+
+
+def cmd_wait(args: argparse.Namespace, settings: Settings) -> int:
+    from greenai.progress import wait_settled
+
+    try:
+        wait_settled(settings, args.timeout)
+    except TimeoutError as exc:
+        print(f"greenai wait: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    up = commands.add_parser("up", help="start the local stack (foreground)")
+    up.add_argument("--demo", action="store_true", help="add the live synthetic feed")
+    up.set_defaults(run=cmd_up)
+
+    wait = commands.add_parser("wait", help="block until everything published is stored")
+    wait.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
+    wait.set_defaults(run=cmd_wait)
