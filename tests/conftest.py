@@ -1,4 +1,4 @@
-"""Integration fixtures: one set of real servers for the whole test session."""
+"""Shared fixtures: one set of real servers for the whole test session (integration, e2e)."""
 
 from __future__ import annotations
 
