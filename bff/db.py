@@ -40,7 +40,8 @@ def upsert_breaks(conn: Connection, breaks: list[dict[str, Any]]) -> None:
 
 def breaks_query(recon: str | None, status: str, limit: int) -> tuple[str, dict[str, Any]]:
     """The SQL listing breaks newest first, filtered by recon and status (open|resolved|all)."""
-    where, params = [], {"limit": limit}
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
     if recon:
         where.append("recon = %(recon)s")
         params["recon"] = recon
@@ -58,7 +59,7 @@ async def list_breaks(
 ) -> list[dict[str, Any]]:
     query, params = breaks_query(recon, status, limit)
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, params)  # type: ignore[arg-type]
+        await cur.execute(query, params)
         return await cur.fetchall()
 
 

@@ -32,7 +32,7 @@ def migrate(database_url: str) -> list[str]:
                 if path.name in done:
                     continue
                 with conn.transaction():
-                    conn.execute(path.read_text())  # type: ignore[call-overload]
+                    conn.execute(path.read_text().encode())
                     conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", [path.name])
                 applied.append(path.name)
         finally:

@@ -160,8 +160,8 @@ def create_app(settings: Settings) -> faust.App:
             store(key, recon, state, datum["key"])
             await publish(out)
 
-    @app.on_rebalance_complete.connect
-    async def _rebalanced(sender: Any, **kwargs: Any) -> None:
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types
+    def _rebalanced(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         rescan["needed"] = True
 
     @app.timer(interval=0.5)

@@ -163,7 +163,9 @@ class TradeGenerator:
                     )
             case "FAT_FINGER":
                 if rng.random() < 0.5:
-                    custody["amount"] = str(amount * rng.choice([10, 100, Decimal("0.1")]))
+                    custody["amount"] = str(
+                        amount * rng.choice([Decimal(10), Decimal(100), Decimal("0.1")])
+                    )
                 else:
                     custody["amount"] = str(_transpose(amount, rng))
             case "FEE":
