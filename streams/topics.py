@@ -74,3 +74,11 @@ def ensure_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> list[st
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
     return created
+
+
+if __name__ == "__main__":  # `python -m streams.topics`: create the topics (compose, k8s jobs)
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    made = ensure_topics(settings.kafka(), settings.topic_prefix)
+    print(f"topics created: {', '.join(made) or 'none (all exist)'}")
