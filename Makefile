@@ -1,0 +1,67 @@
+# greenai — every target installs what it needs first, so on a fresh machine
+#   make demo   runs the live system with the demo feed (UI on http://127.0.0.1:8000)
+#   make test   runs every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON_STAMP := $(VENV)/.installed
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+                    frontend/vite.config.ts frontend/tsconfig.json
+KAFKA_CLASSPATH := infra/kafka/target/classpath.txt
+
+.PHONY: install system demo up test test-unit test-integration test-frontend bench lint clean
+
+install: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH)
+
+system:
+	@bash infra/install-system-packages.sh
+
+$(PYTHON_STAMP): pyproject.toml
+	@echo "make: Python dependencies into $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	@echo "make: npm dependencies"
+	@cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	@echo "make: building the ReconWorkstation"
+	@cd frontend && npm run --silent build
+
+$(KAFKA_CLASSPATH): infra/kafka/pom.xml | $(PYTHON_STAMP)
+	@$(PY) -c "from pathlib import Path; from greenai.localstack.kafka import kafka_classpath; \
+	  kafka_classpath(Path('infra/kafka/target/maven.log'))"
+
+demo: install
+	$(VENV)/bin/greenai up --demo
+
+up: install
+	$(VENV)/bin/greenai up
+
+test: install test-frontend
+	$(VENV)/bin/pytest -q
+
+test-unit: $(PYTHON_STAMP)
+	$(VENV)/bin/pytest -q tests/unit
+
+test-integration: install
+	$(VENV)/bin/pytest -q tests/integration
+
+test-frontend: frontend/dist/index.html
+	@cd frontend && npm test --silent
+
+bench: install
+	$(PY) -m bench
+
+lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	@cd frontend && npm run --silent lint
+
+clean:
+	rm -rf .greenai frontend/dist infra/kafka/target
