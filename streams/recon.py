@@ -77,6 +77,10 @@ class Recon(BaseModel):
     compare: dict[str, CompareRule] = Field(default_factory=dict)
     ignore: list[str] = Field(default_factory=list)
     match_window: timedelta = timedelta(seconds=30)
+    state_retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="How long the diff keeps a settled key before forgetting its records",
+    )
     fx_rates: dict[str, Decimal] = Field(
         default_factory=dict, description="Reference FX rates, e.g. {EURUSD: 1.0850}"
     )
@@ -86,7 +90,7 @@ class Recon(BaseModel):
     def _key_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("match_window", mode="before")
+    @field_validator("match_window", "state_retention", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
@@ -98,7 +102,7 @@ class Recon(BaseModel):
             return {k: Decimal(repr(v)) if isinstance(v, float) else v for k, v in value.items()}
         return value
 
-    @field_serializer("match_window")
+    @field_serializer("match_window", "state_retention")
     def _seconds(self, value: timedelta) -> float:
         return value.total_seconds()
 

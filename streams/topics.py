@@ -37,6 +37,10 @@ class Topics:
         return self.name("breaks.attributed")
 
     @property
+    def matches(self) -> str:
+        return self.name("matches")
+
+    @property
     def deadletter(self) -> str:
         return self.name("deadletter")
 

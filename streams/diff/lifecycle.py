@@ -1,8 +1,9 @@
 """The break lifecycle: a pure state machine over the records one recon key has seen.
 
 ``apply_record`` folds a new record (or amendment, or tombstone) into a key's state and
-``expire`` is called when the key's match window may have passed. Both return the new state
-and the break event to publish, if the break changed. Nothing here touches Kafka.
+``on_timer`` is called when the key's wake-up time has come: its match window ran out, or it
+stayed settled past the recon's state retention. Both return the new state and the events to
+publish: a changed break, or a MATCHED event. Nothing here touches Kafka.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class KeyState:
     waiting_since: datetime | None = None
     current: Break | None = None
     generation: int = 0
+    matched: bool = False
+    settled_since: datetime | None = None
 
     def present(self, recon: Recon) -> list[str]:
         return [s for s in recon.source_names if self.bookings.get(s)]
@@ -78,6 +81,16 @@ class KeyState:
         ):
             return None
         return self.waiting_since + recon.match_window
+
+    def wakeup(self, recon: Recon) -> tuple[datetime, bool] | None:
+        """When ``on_timer`` should look at this key again, and whether that is the end of a
+        match window (True) or of the state retention of a settled key (False)."""
+        deadline = self.deadline(recon)
+        if deadline is not None:
+            return deadline, True
+        if self.settled_since is not None:
+            return self.settled_since + recon.state_retention, False
+        return None
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,19 @@ class BreakEvent:
     records: dict[str, dict[str, str | None]]
 
 
+@dataclass(frozen=True)
+class Matched:
+    """Every source holds the key and they agree (published for match-rate statistics)."""
+
+    recon: str
+    key: dict[str, str | None]
+    sources: tuple[str, ...]
+    at: datetime
+
+
+Event = BreakEvent | Matched
+
+
 def break_id(recon: str, key: dict[str, str | None], generation: int) -> str:
     """Stable id: the same recon, key and episode always give the same id (replays too)."""
     text = json.dumps([recon, key, generation], sort_keys=True, separators=(",", ":"))
@@ -106,7 +132,7 @@ def break_id(recon: str, key: dict[str, str | None], generation: int) -> str:
 
 def apply_record(
     recon: Recon, state: KeyState, key: dict[str, str | None], rec: Incoming, now: datetime
-) -> tuple[KeyState, BreakEvent | None]:
+) -> tuple[KeyState, list[Event]]:
     """Fold one record into the key's state: new booking, amendment or tombstone."""
     bookings = dict(state.bookings)
     held = bookings.get(rec.source, ())
@@ -121,27 +147,35 @@ def apply_record(
     return evaluate(recon, replace(state, bookings=bookings), key, now)
 
 
-def expire(
+def on_timer(
     recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
-) -> tuple[KeyState, BreakEvent | None]:
-    """Re-evaluate a key whose match window may have run out."""
+) -> tuple[KeyState | None, list[Event]]:
+    """A key's wake-up: re-evaluate its match window, or forget a key settled for longer than
+    the recon's ``state_retention`` (None: delete it). A key that ever had a break keeps its
+    episode number, so a later break under the same key still gets a new ``break_id``."""
+    if state.settled_since is not None and now - state.settled_since >= recon.state_retention:
+        return (KeyState(generation=state.generation) if state.generation else None), []
     return evaluate(recon, state, key, now)
 
 
 def evaluate(
     recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
-) -> tuple[KeyState, BreakEvent | None]:
+) -> tuple[KeyState, list[Event]]:
     present = state.present(recon)
     complete = len(present) == len(recon.source_names)
     waiting_since = None if complete or not present else (state.waiting_since or now)
     state = replace(state, waiting_since=waiting_since)
 
     finding = _finding(recon, state, present, complete, now)
-    if finding is None:
-        if waiting_since is not None:  # still inside the match window: nothing to say yet
-            return state, None
-        return _resolve(recon, state, key, now)
-    return _open_or_update(recon, state, key, finding, now)
+    if finding is not None:
+        state, events = _open_or_update(recon, state, key, finding, now)
+        return replace(state, matched=False, settled_since=None), events
+    if waiting_since is not None:  # still inside the match window: nothing to say yet
+        return replace(state, matched=False, settled_since=None), []
+    state, events = _resolve(recon, state, key, now)
+    if complete and not state.matched:
+        events.append(Matched(recon.name, key, tuple(recon.source_names), now))
+    return replace(state, matched=complete, settled_since=state.settled_since or now), events
 
 
 Finding = tuple[Kind, str | None, tuple[FieldDiff, ...]]
@@ -178,12 +212,12 @@ def _finding(
 
 def _open_or_update(
     recon: Recon, state: KeyState, key: dict[str, str | None], finding: Finding, now: datetime
-) -> tuple[KeyState, BreakEvent | None]:
+) -> tuple[KeyState, list[Event]]:
     kind, missing_in, diffs = finding
     current = state.current
     if current and current.status is Status.OPEN:
         if current.same_finding(kind, missing_in, diffs):
-            return state, None
+            return state, []
         brk = replace(
             current,
             kind=kind,
@@ -206,21 +240,22 @@ def _open_or_update(
             version=1,
         )
         state = replace(state, current=brk, generation=generation)
-    return state, _event(recon, state, key)
+    return state, [current_event(recon, state, key)]
 
 
 def _resolve(
     recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
-) -> tuple[KeyState, BreakEvent | None]:
+) -> tuple[KeyState, list[Event]]:
     current = state.current
     if not current or current.status is Status.RESOLVED:
-        return state, None
+        return state, []
     brk = replace(current, status=Status.RESOLVED, updated_at=now, version=current.version + 1)
     state = replace(state, current=brk)
-    return state, _event(recon, state, key)
+    return state, [current_event(recon, state, key)]
 
 
-def _event(recon: Recon, state: KeyState, key: dict[str, str | None]) -> BreakEvent:
+def current_event(recon: Recon, state: KeyState, key: dict[str, str | None]) -> BreakEvent:
+    """The key's current break as an event (also re-published after a crash)."""
     assert state.current is not None
     records = {
         s: {f: render(v) for f, v in bs[-1].fields.items()}
@@ -228,13 +263,6 @@ def _event(recon: Recon, state: KeyState, key: dict[str, str | None]) -> BreakEv
         if bs
     }
     return BreakEvent(recon.name, key, state.current, records)
-
-
-def is_settled(state: KeyState) -> bool:
-    """A key with every source agreeing and no open break: a candidate for expiry."""
-    return state.waiting_since is None and (
-        state.current is None or state.current.status is Status.RESOLVED
-    )
 
 
 # --- state serialisation (JSON with lossless typed values) -------------------------------
@@ -249,6 +277,8 @@ def state_to_json(state: KeyState) -> dict[str, Any]:
         "w": state.waiting_since.isoformat() if state.waiting_since else None,
         "c": _break_to_json(state.current) if state.current else None,
         "g": state.generation,
+        "m": state.matched,
+        "s": state.settled_since.isoformat() if state.settled_since else None,
     }
 
 
@@ -263,6 +293,8 @@ def state_from_json(data: dict[str, Any]) -> KeyState:
         waiting_since=datetime.fromisoformat(data["w"]) if data["w"] else None,
         current=_break_from_json(data["c"]) if data["c"] else None,
         generation=data["g"],
+        matched=data.get("m", False),
+        settled_since=datetime.fromisoformat(data["s"]) if data.get("s") else None,
     )
 
 
