@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from streams.attribution.policy import DiscriminatorRules
 from streams.values import FieldType
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -42,9 +43,9 @@ class CompareRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    abs_tol: Decimal = Decimal(0)
-    rel_tol: Decimal = Decimal(0)
-    tol_days: int = 0
+    abs_tol: Decimal = Field(default=Decimal(0), ge=0)
+    rel_tol: Decimal = Field(default=Decimal(0), ge=0)
+    tol_days: int = Field(default=0, ge=0)
     ignore_case: bool = False
     trim: bool = False
     ignore: bool = False
@@ -84,6 +85,7 @@ class Recon(BaseModel):
     fx_rates: dict[str, Decimal] = Field(
         default_factory=dict, description="Reference FX rates, e.g. {EURUSD: 1.0850}"
     )
+    discriminator: DiscriminatorRules | None = None  # The Discriminator's rules (attribution)
 
     @field_validator("key", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ the left (first) source and ``b`` the source compared with it. Arithmetic is Dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from streams.recon import CompareRule, Recon
@@ -34,7 +34,7 @@ def values_agree(a: Value, b: Value, ftype: FieldType, rule: CompareRule) -> boo
             return _numbers_agree(Decimal(a), Decimal(b), rule)  # type: ignore[arg-type]
         case FieldType.DATE | FieldType.TIMESTAMP:
             if rule.tol_days and isinstance(a, date) and isinstance(b, date):
-                return abs(_days_between(a, b)) <= rule.tol_days
+                return _within_days(a, b, rule.tol_days)
             return a == b
         case FieldType.STRING:
             return normalize_text(str(a), ignore_case=rule.ignore_case, trim=rule.trim) == (
@@ -51,9 +51,22 @@ def _numbers_agree(a: Decimal, b: Decimal, rule: CompareRule) -> bool:
     return abs(a - b) <= rule.abs_tol + rule.rel_tol * abs(b)
 
 
-def _days_between(a: date, b: date) -> int:
+def _within_days(a: date, b: date, days: int) -> bool:
+    """Dates: at most ``days`` calendar days apart; timestamps: |b - a| <= ``days`` x 24 h.
+
+    Symmetric: swapping the sources never changes the answer.
+    """
     if isinstance(a, datetime) and isinstance(b, datetime):
-        return (b - a).days
+        return abs(b - a) <= timedelta(days=days)
+    return abs(_days_between(a, b)) <= days
+
+
+def _days_between(a: date, b: date) -> int:
+    """Whole days from ``a`` to ``b``; for timestamps truncated toward zero, so that
+    swapping ``a`` and ``b`` only flips the sign (``timedelta.days`` alone floors)."""
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        span = b - a
+        return span.days if span >= timedelta(0) else -((-span).days)
     return (_as_date(b) - _as_date(a)).days
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,16 @@ import httpx
 
 from greenai.localstack import ProcessGroup, ServerUrls
 from greenai.localstack.ports import free_port
-from streams.database import migrate
-from streams.topics import ensure_topics
+from streams.database import load_recon, migrate
+from streams.ingest.files import RawRow
+from streams.ingest.publisher import SourcePublisher
+from streams.ingest.synthetic import TradePair
+from streams.kafka import SafeProducer
+from streams.topics import Topics, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 GREENAI = [sys.executable, "-m", "greenai"]
+MODULES = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
 
 
 @dataclass
@@ -30,6 +37,7 @@ class Pipeline:
     bff_url: str
     group: ProcessGroup
     home: Path
+    children: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def cli(
         self, *args: str, check: bool = True, timeout: float = 180
@@ -56,14 +64,45 @@ class Pipeline:
         response.raise_for_status()
         return response.json()
 
+    def start(self, name: str, module: str, **extra_env: str) -> None:
+        argv, env = [sys.executable, "-m", module], {**self.env, **extra_env}
+        self.children[name] = (argv, env)
+        self.group.start(name, argv, env)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a child (no clean shutdown at all) and start it again."""
+        os.kill(self.group.pids[name], signal.SIGKILL)
+        exited = self.group.first_exit(timeout=15)
+        assert exited and exited[0] == name, exited
+        argv, env = self.children[name]
+        self.group.start(name, argv, env)
+
+    def publish(self, recon: str, pairs: Iterable[TradePair], per_second: float = 0) -> int:
+        """Publish generated trades, both sources of a trade one after the other."""
+        definition = load_recon(self.env["DATABASE_URL"], recon)
+        producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"])
+        topics = Topics(self.env["GREENAI_TOPIC_PREFIX"])
+        ledger = SourcePublisher(producer, topics, definition, "ledger")
+        custody = SourcePublisher(producer, topics, definition, "custody")
+        started = time.monotonic()
+        for n, pair in enumerate(pairs, start=1):
+            for row in pair.ledger:
+                ledger.publish(RawRow(f"ledger:{n}", row))
+            for row in pair.custody:
+                custody.publish(RawRow(f"custody:{n}", row))
+            if per_second and n % 50 == 0:
+                producer.flush()
+                time.sleep(max(0.0, started + n / per_second - time.monotonic()))
+        producer.flush()
+        return ledger.counts.published + custody.counts.published
+
 
 def isolated_env(servers: ServerUrls, home: Path, name: str) -> dict[str, str]:
     tag = f"{name}_{uuid.uuid4().hex[:8]}"
-    database_url = f"{servers.database_url}?options=-csearch_path%3D{tag}"
     return {
         **os.environ,
         **servers.as_env(),
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": f"{servers.database_url}?options=-csearch_path%3D{tag}",
         "GREENAI_HOME": str(home),
         "GREENAI_TOPIC_PREFIX": tag,
         "GREENAI_BFF_PORT": str(free_port()),
@@ -71,30 +110,31 @@ def isolated_env(servers: ServerUrls, home: Path, name: str) -> dict[str, str]:
     }
 
 
-def start_pipeline(servers: ServerUrls, home: Path, name: str) -> Pipeline:
+def start_pipeline(
+    servers: ServerUrls, home: Path, name: str, *, diff_workers: int = 1
+) -> Pipeline:
     env = isolated_env(servers, home, name)
     migrate(env["DATABASE_URL"])
     ensure_topics(servers.kafka_bootstrap_servers, env["GREENAI_TOPIC_PREFIX"])
-    group = ProcessGroup(home / "logs")
-    for child, module in (
-        ("diff", "streams.diff"),
-        ("attribution", "streams.attribution"),
-        ("bff", "bff"),
-    ):
-        group.start(child, [sys.executable, "-m", module], env)
-    url = f"http://127.0.0.1:{env['GREENAI_BFF_PORT']}"
+    pipeline = Pipeline(
+        env, f"http://127.0.0.1:{env['GREENAI_BFF_PORT']}", ProcessGroup(home / "logs"), home
+    )
+    for n in range(1, diff_workers + 1):
+        name_n = "diff" if diff_workers == 1 else f"diff-{n}"
+        pipeline.start(name_n, MODULES["diff"], GREENAI_WORKER_ID=str(n))
+    pipeline.start("attribution", MODULES["attribution"])
+    pipeline.start("bff", MODULES["bff"])
     deadline = time.monotonic() + 90
     while True:
-        exited = group.first_exit(timeout=0)
+        exited = pipeline.group.first_exit(timeout=0)
         if exited:
             log = (home / "logs" / f"{exited[0]}.log").read_text()[-3000:]
             raise AssertionError(f"{exited[0]} exited with {exited[1]}:\n{log}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
+            if httpx.get(f"{pipeline.bff_url}/healthz", timeout=2).status_code == 200:
+                return pipeline
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             raise AssertionError("the BFF did not come up")
         time.sleep(0.3)
-    return Pipeline(env, url, group, home)

@@ -90,3 +90,11 @@ def test_three_sources_show_every_value() -> None:
         recon, {"a": {"id": "1", "qty": 5}, "b": {"id": "1", "qty": 5}, "c": {"id": "1", "qty": 6}}
     )
     assert diffs[0].values == {"a": 5, "b": 5, "c": 6}
+
+
+def test_negative_tolerances_are_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        CompareRule(abs_tol=D("-0.01"))
