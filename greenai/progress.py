@@ -24,26 +24,29 @@ class Progress:
         return not (self.diff_lag or self.attribution_lag or self.sink_lag or self.open_windows)
 
 
-def measure(settings: Settings) -> Progress:
+def measure(settings: Settings, *, windows: bool = True) -> Progress:
     """One look, in pipeline order: each stage commits only after its output is written."""
     kafka, prefix, t = settings.kafka(), settings.topic_prefix, Topics(settings.topic_prefix)
     with redis.Redis.from_url(settings.redis()) as r:
         keys = r.keys(f"{prefix}:diff:pending:*")
-        windows = sum(int(v or 0) for v in r.mget(keys)) if keys else 0
+        open_windows = sum(int(v or 0) for v in r.mget(keys)) if keys else 0
     return Progress(
         diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers]),
         attribution_lag=group_lag(kafka, f"{prefix}-attribution", [t.breaks]),
         sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed]),
-        open_windows=windows,
+        open_windows=open_windows if windows else 0,
     )
 
 
-def wait_settled(settings: Settings, timeout: float, interval: float = 0.5) -> Progress:
-    """Block until two looks a second apart find nothing in flight; TimeoutError otherwise."""
+def wait_settled(
+    settings: Settings, timeout: float, interval: float = 0.5, *, windows: bool = True
+) -> Progress:
+    """Block until two looks a second apart find nothing in flight; TimeoutError otherwise.
+    ``windows=False`` ignores open match windows (keys still waiting for another source)."""
     deadline = time.monotonic() + timeout
     clean_since: float | None = None
     while True:
-        progress = measure(settings)
+        progress = measure(settings, windows=windows)
         now = time.monotonic()
         if progress.settled:
             clean_since = clean_since or now

@@ -53,7 +53,7 @@ def topic_specs(prefix: str) -> list[NewTopic]:
     specs = yaml.safe_load(SPEC_FILE.read_text())
     return [
         NewTopic(
-            f"{prefix}.{suffix}",
+            f"{prefix}{suffix}" if suffix.startswith("-") else f"{prefix}.{suffix}",
             num_partitions=spec["partitions"],
             replication_factor=spec.get("replication", 1),
             config={k: str(v) for k, v in spec.get("config", {}).items()},

@@ -40,7 +40,7 @@ from streams.diff.lifecycle import (
 from streams.recon import Recon
 from streams.settings import Settings
 from streams.values import render
-from streams.worker import ReconRegistry, dead_letter, make_app, topics
+from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,7 @@ def create_app(settings: Settings) -> faust.App:
         )
 
     @app.agent(inputs)
+    @crash_only
     async def diff(stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message

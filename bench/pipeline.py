@@ -1,0 +1,263 @@
+"""The pipeline benchmark: source records/s through ingest -> diff -> attribution -> PostgreSQL,
+beside a bare confluent-kafka consume -> produce loop over the same records on the same broker.
+
+Also: latency from publish to stored break (p50, p99), diff state per million open keys, and
+datacompy (pandas) comparing the same two datasets as a batch reference.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from greenai.localstack import ProcessGroup, ServerUrls
+from greenai.progress import wait_settled
+from streams.database import migrate, save_recon
+from streams.ingest.files import RawRow
+from streams.ingest.publisher import SourcePublisher
+from streams.ingest.synthetic import TradeGenerator, TradePair
+from streams.kafka import SafeProducer
+from streams.recon import Recon, load_recon
+from streams.settings import Settings
+from streams.topics import Topics, ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+RECON = ROOT / "examples" / "demo" / "trades.yaml"
+
+
+def _pairs(records: int, break_rate: float, seed: int = 1) -> list[TradePair]:
+    generator = TradeGenerator(seed=seed, break_rate=break_rate)
+    pairs, total = [], 0
+    while total < records:
+        pair = generator.pair()
+        pairs.append(pair)
+        total += len(pair.ledger) + len(pair.custody)
+    return pairs
+
+
+class Run:
+    """One isolated pipeline (topic prefix, consumer groups, PostgreSQL schema) on the servers."""
+
+    def __init__(self, servers: ServerUrls, name: str, match_window: str = "2s") -> None:
+        self.prefix = f"bench_{name}_{uuid.uuid4().hex[:6]}"
+        self.home = Path(tempfile.mkdtemp(prefix=f"greenai-{self.prefix}-"))
+        self.database_url = f"{servers.database_url}?options=-csearch_path%3D{self.prefix}"
+        self.env = {
+            **servers.as_env(),
+            "DATABASE_URL": self.database_url,
+            "GREENAI_HOME": str(self.home),
+            "GREENAI_TOPIC_PREFIX": self.prefix,
+            "GREENAI_BFF_PORT": "0",
+            "GREENAI_LOG_LEVEL": "WARNING",
+        }
+        self.settings = Settings(
+            greenai_home=self.home,
+            kafka_bootstrap_servers=servers.kafka_bootstrap_servers,
+            database_url=self.database_url,
+            redis_url=servers.redis_url,
+            GREENAI_TOPIC_PREFIX=self.prefix,
+        )
+        migrate(self.database_url)
+        ensure_topics(servers.kafka_bootstrap_servers, self.prefix)
+        recon = load_recon(RECON).model_copy(update={"match_window": _seconds(match_window)})
+        save_recon(self.database_url, recon)
+        self.recon: Recon = recon
+        self.topics = Topics(self.prefix)
+        self.group = ProcessGroup(self.home / "logs")
+
+    def start(self, *children: str) -> None:
+        from greenai.localstack.ports import free_port
+
+        modules = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
+        self.env["GREENAI_BFF_PORT"] = str(free_port())
+        for child in children:
+            self.group.start(child, [sys.executable, "-m", modules[child]], self.env)
+
+    def publish(self, pairs: list[TradePair]) -> dict[str, float]:
+        """Publish through the ingest path; returns each trade id's last publish time."""
+        producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"])
+        sides = {
+            s: SourcePublisher(producer, self.topics, self.recon, s) for s in ("ledger", "custody")
+        }
+        published: dict[str, float] = {}
+        for n, pair in enumerate(pairs):
+            for source, rows in (("ledger", pair.ledger), ("custody", pair.custody)):
+                for row in rows:
+                    sides[source].publish(RawRow(f"bench:{n}", row))
+            published[pair.trade_id] = time.time()
+        producer.flush()
+        return published
+
+    def stored_breaks(self) -> list[tuple[str, str, float]]:
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute(
+                "SELECT key->>'trade_id', kind, extract(epoch FROM stored_at) FROM breaks"
+            ).fetchall()
+        return [(r[0], r[1], float(r[2])) for r in rows]
+
+    def stop(self) -> None:
+        self.group.stop_all()
+
+
+def _seconds(text: str) -> Any:
+    from streams.recon import parse_duration
+
+    return parse_duration(text)
+
+
+def baseline(servers: ServerUrls, source_topic: str, records: int) -> float:
+    """Bare confluent-kafka consume -> produce of the same records on the same broker."""
+    sink = f"{source_topic}.baseline-{uuid.uuid4().hex[:6]}"
+    admin = AdminClient({"bootstrap.servers": servers.kafka_bootstrap_servers})
+    partitions = len(admin.list_topics(source_topic).topics[source_topic].partitions)
+    admin.create_topics([NewTopic(sink, partitions, 1)])[sink].result()
+    consumer = Consumer(
+        {
+            "bootstrap.servers": servers.kafka_bootstrap_servers,
+            "group.id": sink,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    producer = Producer(
+        {
+            "bootstrap.servers": servers.kafka_bootstrap_servers,
+            "linger.ms": 20,
+            "acks": "all",
+            "enable.idempotence": True,
+        }
+    )
+    consumer.subscribe([source_topic])
+    seen, started = 0, time.perf_counter()
+    while seen < records:
+        for message in consumer.consume(1000, timeout=1.0):
+            if message.error():
+                continue
+            while True:
+                try:
+                    producer.produce(sink, message.value(), message.key())
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            seen += 1
+        producer.poll(0)
+    producer.flush()
+    consumer.commit(asynchronous=False)
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return seen / elapsed
+
+
+def datacompy_reference(pairs: list[TradePair], recon: Recon) -> float:
+    """Rows per second of datacompy comparing the same two datasets in one batch."""
+    import pandas as pd
+    from datacompy.pandas import PandasCompare
+
+    ledger = pd.DataFrame([r for p in pairs for r in p.ledger])
+    custody = pd.DataFrame([r for p in pairs for r in p.custody]).rename(
+        columns=recon.sources["custody"].rename
+    )
+    for frame in (ledger, custody):
+        for column in ("amount", "price", "quantity"):
+            frame[column] = frame[column].map(Decimal)
+    started = time.perf_counter()
+    compare = PandasCompare(ledger, custody, join_columns=["trade_id"], abs_tol=0.01)
+    compare.report()
+    return (len(ledger) + len(custody)) / (time.perf_counter() - started)
+
+
+def open_key_state(servers: ServerUrls, keys: int = 50_000) -> dict[str, float]:
+    """Diff worker memory (RSS) and RocksDB bytes per million keys waiting for a match."""
+    run = Run(servers, "openkeys", match_window="1h")
+    try:
+        run.start("diff")
+        time.sleep(8)
+        pid = run.group.pids["diff"]
+        before = _rss(pid)
+        generator = TradeGenerator(seed=5, break_rate=0)
+        run.publish(
+            [
+                TradePair(p.trade_id, None, p.ledger, [])
+                for p in (generator.pair() for _ in range(keys))
+            ]
+        )
+        wait_settled(run.settings, timeout=600, windows=False)
+        time.sleep(2)
+        grown = _rss(pid) - before
+        disk = sum(f.stat().st_size for f in (run.home / "state").rglob("*") if f.is_file())
+        scale = 1_000_000 / keys
+        return {
+            "rss_mib_per_million_open_keys": round(grown * scale / 2**20),
+            "rocksdb_mib_per_million_open_keys": round(disk * scale / 2**20),
+        }
+    finally:
+        run.stop()
+
+
+def _rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def run(servers: ServerUrls, records: int = 200_000, break_rate: float = 0.1) -> dict[str, Any]:
+    pairs = _pairs(records, break_rate)
+    total = sum(len(p.ledger) + len(p.custody) for p in pairs)
+    print(
+        f"pipeline: {total} source records, {len(pairs)} trades, {break_rate:.0%} breaks",
+        flush=True,
+    )
+    bench = Run(servers, "pipeline")
+    try:
+        bench.start("diff", "attribution", "bff")
+        time.sleep(10)  # let the workers join their groups before the clock starts
+        started = time.perf_counter()
+        published = bench.publish(pairs)
+        wait_settled(bench.settings, timeout=3600)
+        elapsed = time.perf_counter() - started
+        breaks = bench.stored_breaks()
+    finally:
+        bench.stop()
+    pipeline_rps = total / elapsed
+    latencies = sorted(
+        stored - published[tid]
+        for tid, kind, stored in breaks
+        if kind != "MISSING" and tid in published
+    )
+    print(f"pipeline: {len(breaks)} breaks stored in {elapsed:.1f}s "
+          f"({total / elapsed:.0f} records/s)", flush=True)
+    baseline_rps = baseline(servers, bench.topics.records, total)
+    figures: dict[str, Any] = {
+        "records": total,
+        "breaks": len(breaks),
+        "latency_p50_s": round(statistics.median(latencies), 3) if latencies else None,
+        "latency_p99_s": round(latencies[int(len(latencies) * 0.99)], 3) if latencies else None,
+        "datacompy_batch_rps": round(datacompy_reference(pairs, bench.recon)),
+    }
+    figures |= open_key_state(servers)
+    figures |= {
+        "pipeline_rps": round(pipeline_rps),
+        "baseline_rps": round(baseline_rps),
+        "ratio": round(pipeline_rps / baseline_rps, 3),
+    }
+    return figures
+
+
+if __name__ == "__main__":
+    from bench.servers import bench_servers
+
+    with bench_servers() as urls:
+        result = run(urls, records=int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)
+    print(json.dumps({k: result[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}))

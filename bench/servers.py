@@ -1,0 +1,18 @@
+"""Servers for a benchmark run: those the environment names, or a local stack under a temp home."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from greenai.localstack import LocalServers, ServerUrls
+
+
+@contextmanager
+def bench_servers() -> Iterator[ServerUrls]:
+    home = Path(os.environ.get("GREENAI_BENCH_HOME") or tempfile.mkdtemp(prefix="greenai-bench-"))
+    with LocalServers.from_environ(home) as urls:
+        yield urls
