@@ -1,0 +1,126 @@
+"""Shared helpers of the connector integration tests: an isolated greenai environment on the
+session's servers (topics under a fresh prefix, a fresh PostgreSQL schema, no workers), and
+reading a topic back to its end."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from greenai.localstack import ServerUrls
+from streams.avro import codec, value_from_avro
+from streams.database import migrate
+from streams.topics import Topics, ensure_topics
+from tests.integration.pipeline import GREENAI, ROOT, isolated_env
+
+
+def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[bytes]:
+    """Every message value in ``topic`` now, read to the end; in offset order per partition
+    (so the last value of a key is its latest)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "reader",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 20,
+        }
+    )
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
+        ends: dict[int, int] = {}
+        starts = []
+        for p in meta.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+            if high > low:
+                ends[p] = high - 1
+                starts.append(TopicPartition(topic, p, low))
+        values: dict[int, list[bytes]] = {p: [] for p in ends}
+        consumer.assign(starts)
+        while ends:
+            message = consumer.poll(timeout)
+            assert message is not None, f"{topic}: no message after {timeout}s"
+            assert not message.error(), message.error()
+            p, offset, value = message.partition(), message.offset(), message.value()
+            assert p is not None and offset is not None and value is not None
+            if p not in ends:  # produced after we looked: not part of "now"
+                continue
+            values[p].append(value)
+            if offset >= ends[p]:
+                del ends[p]
+        return [v for p in sorted(values) for v in values[p]]
+    finally:
+        consumer.close()
+
+
+@dataclass
+class Sandbox:
+    """A greenai environment of its own: prefix, schema and GREENAI_HOME."""
+
+    env: dict[str, str]
+    home: Path
+
+    @property
+    def bootstrap(self) -> str:
+        return self.env["KAFKA_BOOTSTRAP_SERVERS"]
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.env["GREENAI_TOPIC_PREFIX"])
+
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*GREENAI, *args],
+            env=self.env | env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"greenai {' '.join(args)} failed: {done.stderr.strip()}")
+        return done
+
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*GREENAI, *args],
+            env=self.env | env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+
+    def apply(self, yaml_text: str) -> None:
+        path = self.home / "recon.yaml"
+        path.write_text(yaml_text)
+        self.cli("recon", "apply", str(path))
+
+    def records(self) -> list[dict[str, Any]]:
+        """SourceRecords published so far, with fields decoded to typed values."""
+        decoded = []
+        for value in read_topic(self.bootstrap, self.topics.records):
+            record = codec("SourceRecord").decode(value)
+            record["fields"] = {k: value_from_avro(v) for k, v in record["fields"].items()}
+            decoded.append(record)
+        return decoded
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [
+            codec("DeadLetter").decode(v)
+            for v in read_topic(self.bootstrap, self.topics.deadletter)
+        ]
+
+
+def sandbox(servers: ServerUrls, home: Path, name: str) -> Sandbox:
+    """Topics and schema migrated for a fresh prefix; no workers (nothing consumes)."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = isolated_env(servers, home, name)
+    migrate(env["DATABASE_URL"])
+    ensure_topics(servers.kafka_bootstrap_servers, env["GREENAI_TOPIC_PREFIX"])
+    return Sandbox(env, home)
