@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,19 @@ def test_reingesting_the_same_file_creates_no_new_break(
     )
     pipeline.cli("wait", "--timeout", "60")
     assert {b["break_id"]: b["version"] for b in pipeline.breaks()} == before
+
+
+def test_a_changed_recon_applies_without_restarting_the_workers(
+    pipeline: Pipeline, ingested: dict[str, Any], tmp_path: Path
+) -> None:
+    wider = (DATA / "recon.yaml").read_text().replace("abs_tol: 0.01", "abs_tol: 100")
+    (tmp_path / "recon.yaml").write_text(wider)
+    assert "version 2" in pipeline.cli("recon", "apply", str(tmp_path / "recon.yaml")).stdout
+    time.sleep(3)  # the workers reload recons every 2 s
+    fees = tmp_path / "custody-fee.csv"
+    fees.write_text("TradeRef,Amt,Ccy,SettleDt,Cpty\nT2,2475.00,USD,30/11/2026,GSCO\n")
+    pipeline.cli("ingest", "file", "--recon", "trades", "--source", "custody", str(fees))
+    pipeline.cli("wait", "--timeout", "60")
+    t2 = [b["status"] for b in pipeline.breaks() if b["key"]["trade_id"] == "T2"]
+    # Under the old 0.01 tolerance the 25.00 difference would open a second T2 break.
+    assert t2 == ["RESOLVED"]
