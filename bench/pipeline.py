@@ -236,8 +236,11 @@ def run(servers: ServerUrls, records: int = 200_000, break_rate: float = 0.1) ->
         for tid, kind, stored in breaks
         if kind != "MISSING" and tid in published
     )
-    print(f"pipeline: {len(breaks)} breaks stored in {elapsed:.1f}s "
-          f"({total / elapsed:.0f} records/s)", flush=True)
+    print(
+        f"pipeline: {len(breaks)} breaks stored in {elapsed:.1f}s "
+        f"({total / elapsed:.0f} records/s)",
+        flush=True,
+    )
     baseline_rps = baseline(servers, bench.topics.records, total)
     figures: dict[str, Any] = {
         "records": total,

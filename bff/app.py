@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 from psycopg_pool import AsyncConnectionPool
 
-from bff.routers import breaks, stream
+from bff.routers import breaks, labels, stream
 from bff.sink import BreakSink
 from streams.database import migrate
 from streams.settings import Settings, load_settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, run_sink: bool = True) -> Fa
     app = FastAPI(title="greenai BFF", version="0.1.0", lifespan=lifespan)
     app.include_router(breaks.router)
     app.include_router(stream.router)
+    app.include_router(labels.router)
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["ops"])

@@ -1,65 +1,303 @@
-"""The attribution worker: Faust agent from greenai.breaks to greenai.breaks.attributed."""
+"""The attribution worker: Faust agent from ``<prefix>.breaks`` to ``<prefix>.breaks.attributed``.
+
+Breaks are consumed by the consumer group (partitions shared among workers) in batches:
+each batch is attributed by the pure :class:`Engine`, its decisions are recorded in
+PostgreSQL, and only then are the attributed breaks published (into Faust's producer buffer,
+which Faust flushes before it commits the batch's offsets: at-least-once).
+
+The model is not partitioned: every worker reads the whole single-partition feedback topic
+itself (no consumer group: the offset lives in the model checkpoint) and folds it into its
+:class:`Learner`, so all workers hold the same model. A timer checkpoints the learner with
+the feedback offset it reflects; a restart resumes from the latest checkpoint and replays the
+rest of the log, neither forgetting a label nor learning one twice.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
 
 import faust
+import psycopg
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.attribution.discriminator import decide
-from streams.attribution.features import extract
-from streams.attribution.rules import attribute
+from streams.attribution import metrics, versions
+from streams.attribution.config import AttributionConfig
+from streams.attribution.decisions import DecisionRecord, record
+from streams.attribution.engine import Engine
+from streams.attribution.feedback import feedback_codec
+from streams.attribution.learner import (
+    DriftAlert,
+    IncompatibleCheckpoint,
+    Learner,
+    accuracy,
+    dumps,
+    loads,
+)
 from streams.avro import DecodeError, codec
 from streams.settings import Settings
-from streams.worker import ReconRegistry, dead_letter, make_app, topics
+from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
 
 log = logging.getLogger(__name__)
 BREAK = codec("Break")
+ALERT = codec("Alert")
+RECORD_ATTEMPTS = 3
+# A killed worker's partitions move after this (Faust's default of 60 s stalls a restart).
+SESSION_TIMEOUT = 10.0
+
+
+class ModelKeeper:
+    """The worker's learner: loaded from the latest checkpoint, fed from the feedback topic,
+    checkpointed when it changed."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.ready = asyncio.Event()
+        self.saved_offset = -1
+        self.worker = f"{settings.topic_prefix}/attribution/{settings.worker_id}"
+
+    @property
+    def learner(self) -> Learner:
+        return self.engine.learner
+
+    async def load(self) -> None:
+        url = self.settings.database()
+        found = await asyncio.to_thread(versions.latest, url)
+        if found is not None:
+            try:
+                self.engine.learner = loads(found.state)
+                self.saved_offset = found.feedback_offset
+                metrics.MODEL_VERSION.set(found.version)
+                log.info(
+                    "model version %d loaded (feedback offset %d, %d labels)",
+                    found.version,
+                    found.feedback_offset,
+                    self.learner.labels_seen,
+                )
+            except IncompatibleCheckpoint as exc:
+                log.warning("%s: rebuilding the model from the feedback log", exc)
+        if found is None:
+            await self.checkpoint()  # version 1: the rule prior, before any label
+        self._gauges()
+        self.ready.set()
+
+    async def fold(self, offset: int, value: bytes, sink: Sinks) -> None:
+        """Apply the feedback message at ``offset`` (bad ones are dead-lettered and skipped)."""
+        try:
+            event = feedback_codec().decode(value)
+        except DecodeError as exc:
+            if offset >= self.learner.next_offset:
+                self.learner.next_offset = offset + 1
+            await sink.dead(f"feedback/0@{offset}", value, str(exc))
+            return
+        stored: bytes | None = None
+        if event["action"] == "ROLLBACK" and offset >= self.learner.next_offset:
+            try:
+                stored = await asyncio.to_thread(
+                    versions.state_of, self.settings.database(), int(event["model_version"])
+                )
+            except LookupError as exc:
+                log.warning("rollback ignored: %s", exc)
+
+        def load_version(version: int) -> bytes:
+            if stored is None:
+                raise LookupError(f"no model version {version}")
+            return stored
+
+        for alert in self.learner.apply(offset, event, load_version):
+            await sink.alert(alert, self.worker)
+        self._gauges()
+
+    async def checkpoint(self) -> None:
+        learner = self.learner
+        if learner.next_offset == self.saved_offset:
+            return
+        offset, state = learner.next_offset, dumps(learner)
+        version = await asyncio.to_thread(
+            versions.save,
+            self.settings.database(),
+            state=state,
+            feedback_offset=offset,
+            labels_seen=learner.labels_seen,
+            based_on=learner.based_on,
+            metrics=learner.metrics(),
+            created_by=self.worker,
+        )
+        self.saved_offset = offset
+        metrics.MODEL_VERSION.set(version)
+        log.info("model version %d checkpointed at feedback offset %d", version, offset)
+
+    def _gauges(self) -> None:
+        learner = self.learner
+        metrics.LABELS.set(learner.labels_seen)
+        metrics.ACCURACY.set(accuracy(learner))
+        metrics.DRIFTS.set(learner.part.drifts)
+        metrics.FEEDBACK_OFFSET.set(learner.next_offset)
+
+
+class Sinks:
+    """Where the worker writes besides the attributed topic: dead letters, alerts, decisions."""
+
+    def __init__(
+        self, settings: Settings, dead_topic: faust.TopicT, alerts_topic: faust.TopicT
+    ) -> None:
+        self.settings = settings
+        self.dead_topic = dead_topic
+        self.alerts_topic = alerts_topic
+        self._conn: psycopg.Connection | None = None
+
+    async def dead(self, location: str, raw: bytes, reason: str) -> None:
+        await dead_letter(
+            self.dead_topic,
+            recon="",
+            source="",
+            location=location,
+            raw=raw,
+            reason=reason,
+            stage="attribution",
+        )
+
+    async def alert(self, alert: DriftAlert, worker: str) -> None:
+        alert_id = f"model-drift@{alert.offset}"
+        value = ALERT.encode(
+            {
+                "alert_id": alert_id,
+                "kind": "MODEL_DRIFT",
+                "severity": "WARNING",
+                "source": "attribution",
+                "message": alert.message,
+                "details": {
+                    "feedback_offset": str(alert.offset),
+                    "labels_seen": str(alert.labels),
+                    "error_rate": f"{alert.error_rate:.4f}",
+                },
+                "worker": worker,
+                "at": datetime.now(UTC),
+            }
+        )
+        await self.alerts_topic.send(key=alert_id.encode(), value=value)
+        metrics.DRIFT_ALERTS.inc()
+        log.warning("drift alert %s: %s", alert_id, alert.message)
+
+    def record(self, decisions: list[DecisionRecord]) -> None:
+        """Store a batch's decisions (blocking; reconnects, then gives up loudly)."""
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.settings.database())
+                record(self._conn, decisions)
+                return
+            except psycopg.OperationalError:
+                log.exception("recording decisions failed (attempt %d)", attempt)
+                self._conn = None
+                time.sleep(attempt)
+        # Crash-only: the batch is not acknowledged, so a restarted worker redoes it.
+        log.error("PostgreSQL unreachable: exiting so the worker is restarted")
+        os._exit(70)
 
 
 def create_app(settings: Settings) -> faust.App:
     names = topics(settings)
-    app = make_app(settings, "attribution")
+    config = AttributionConfig()
+    app = make_app(settings, "attribution", broker_session_timeout=SESSION_TIMEOUT)
     breaks = app.topic(names.breaks, key_type=bytes, value_type=bytes)
     attributed = app.topic(names.attributed, key_type=bytes, value_type=bytes)
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
+    alerts_topic = app.topic(names.name("alerts"), key_type=bytes, value_type=bytes)
     recons = ReconRegistry(settings.database())
+    engine = Engine()
+    keeper = ModelKeeper(settings, engine)
+    sinks = Sinks(settings, dead_topic, alerts_topic)
 
     @app.agent(breaks)
+    @crash_only
     async def attribution(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            where = f"{message.topic}/{message.partition}@{message.offset}"
-            try:
-                brk = BREAK.decode(event.value)
-            except DecodeError as exc:
-                await dead_letter(
-                    dead_topic,
-                    recon="",
-                    source="",
-                    location=where,
-                    raw=event.value,
-                    reason=str(exc),
-                    stage="attribution",
-                )
-                continue
-            recon = recons.get(brk["recon"])
-            sources = recon.source_names if recon else sorted(brk["records"])
-            features = extract(brk, sources)
-            found = attribute(features, recon.fx_rates if recon else None)
-            decision = decide(features, found.cause, found.confidence)
-            brk |= {
-                "cause": found.cause,
-                "confidence": found.confidence,
-                "explanation": [e.__dict__ for e in found.explanation],
-                "disposition": decision.disposition,
-                "priority": decision.priority,
-            }
-            await attributed.send(key=event.key, value=BREAK.encode(brk))
+        await keeper.ready.wait()
+        batches = stream.take_events(config.batch, within=config.batch_wait)  # type: ignore[attr-defined]
+        async for events in batches:
+            started = time.perf_counter()
+            out: list[tuple[bytes | None, bytes]] = []
+            decided: list[DecisionRecord] = []
+            for event in events:
+                message = event.message
+                try:
+                    brk = BREAK.decode(event.value)
+                except DecodeError as exc:
+                    where = f"{message.topic}/{message.partition}@{message.offset}"
+                    await sinks.dead(where, event.value, str(exc))
+                    continue
+                done = engine.process(brk, recons.get(brk["recon"]))
+                out.append((event.key, BREAK.encode(done.datum)))
+                decided.append(done.decision)
+            for (cause, disposition), n in Counter(
+                (d.cause, d.disposition) for d in decided
+            ).items():
+                metrics.BREAKS.labels(cause, disposition).inc(n)
+            if decided:
+                await asyncio.to_thread(sinks.record, decided)
+            for key, value in out:  # buffered: Faust flushes the producer before it commits
+                attributed.send_soon(key=key, value=value)
+            metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    @app.task
+    async def follow_feedback() -> None:
+        if config.metrics_port >= 0:
+            port_file = settings.state_dir / "attribution" / settings.worker_id / "metrics.port"
+            port = metrics.serve(config.metrics_port, port_file)
+            log.info("attribution metrics on http://127.0.0.1:%d/metrics", port)
+        try:
+            await keeper.load()
+            await _follow(settings, names.feedback, keeper, sinks)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # crash-only, as the agent: a worker whose model stopped is no use
+            log.exception("following the feedback failed; exiting so the worker restarts")
+            logging.shutdown()
+            os._exit(70)
+
+    @app.timer(interval=config.checkpoint_seconds)
+    async def checkpoint() -> None:
+        if not keeper.ready.is_set():
+            return
+        try:
+            await keeper.checkpoint()
+        except psycopg.Error:  # the next tick retries; until then a restart replays more
+            log.warning("checkpoint failed; retrying", exc_info=True)
 
     @app.timer(interval=2.0)
     async def reload_recons() -> None:
         await asyncio.to_thread(recons.refresh)
 
     return app
+
+
+async def _follow(settings: Settings, topic: str, keeper: ModelKeeper, sinks: Sinks) -> None:
+    """Read the feedback topic from the model's offset on, for ever (no consumer group)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka(),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        client_id=f"{settings.topic_prefix}-attribution-{settings.worker_id}-feedback",
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if len(partitions) > 1:
+            log.error("%s has %d partitions: the model needs exactly one", topic, len(partitions))
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        consumer.seek(tp, keeper.learner.next_offset)
+        log.info("following %s from offset %d", topic, keeper.learner.next_offset)
+        while True:
+            batch: dict[Any, Any] = await consumer.getmany(tp, timeout_ms=500, max_records=500)
+            for message in batch.get(tp, []):
+                await keeper.fold(message.offset, message.value, sinks)
+    finally:
+        await consumer.stop()

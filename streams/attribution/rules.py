@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from streams.attribution.features import Features, is_power_of_ten_ratio, is_transposition
 
@@ -15,15 +15,15 @@ FEE_MAX_REL = Decimal("0.02")
 TIMING_MAX_BUSINESS_DAYS = 5
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
+    """One feature that drove a cause: its name, its value as read, its share."""
+
     feature: str
     value: str
     weight: float
 
 
-@dataclass(frozen=True)
-class Attribution:
+class Attribution(NamedTuple):
     cause: str
     confidence: float
     explanation: tuple[Evidence, ...]

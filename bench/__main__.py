@@ -1,0 +1,39 @@
+"""``make bench``: every benchmark in one run on the same servers, each beside its baseline.
+
+Ends with one JSON line: the pipeline's source records per second, a bare confluent-kafka
+consume -> produce loop's over the same records on the same broker, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from bench import attribution, ingest, pipeline
+from bench.servers import bench_servers
+
+
+def _section(title: str, figures: dict[str, Any]) -> None:
+    print(f"\n== {title}", flush=True)
+    print(json.dumps(figures, indent=2, default=str), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--records", type=int, default=200_000, help="pipeline source records")
+    parser.add_argument("--ingest-rows", type=int, default=200_000)
+    args = parser.parse_args()
+    with bench_servers() as servers:
+        _section(
+            "ingest: CSV rows/s vs a bare produce loop",
+            ingest.run(servers.kafka_bootstrap_servers, args.ingest_rows),
+        )
+        _section("attribution: breaks/s per worker", attribution.run())
+        figures = pipeline.run(servers, records=args.records)
+        _section("pipeline: ingest -> diff -> attribution -> PostgreSQL", figures)
+    print(json.dumps({k: figures[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}))
+
+
+if __name__ == "__main__":
+    main()

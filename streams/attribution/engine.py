@@ -1,0 +1,86 @@
+"""The attribution engine (pure): a Break in; the attributed Break and its decision out.
+
+Features → rules + learned model → anomaly score → the Discriminator, with the analysts'
+overrides on top. No Kafka and no SQL: the worker, the benchmark and the tests drive it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streams.attribution.anomaly import AnomalyScorer
+from streams.attribution.decisions import DecisionRecord
+from streams.attribution.discriminator import Decision, decide, materiality
+from streams.attribution.features import extract
+from streams.attribution.learner import Learner
+from streams.attribution.policy import DEFAULT_RULES
+from streams.attribution.rules import Attribution, Evidence
+from streams.recon import Recon
+
+
+@dataclass(frozen=True)
+class Attributed:
+    datum: dict[str, Any]  # the Break datum with cause .. priority filled in
+    decision: DecisionRecord
+
+
+class Engine:
+    def __init__(self, learner: Learner | None = None, anomaly: AnomalyScorer | None = None):
+        self.learner = learner or Learner()
+        self.anomaly = anomaly or AnomalyScorer()
+
+    def process(self, brk: dict[str, Any], recon: Recon | None) -> Attributed:
+        sources = recon.source_names if recon else sorted(brk["records"])
+        rates = recon.fx_rates if recon else {}
+        rules = (recon.discriminator if recon else None) or DEFAULT_RULES
+        f = extract(brk, sources)
+        found, v = self.learner.attributor.attribute(f, rates)
+        override = self.learner.overrides.get(brk["break_id"])
+        decided_by = "model"
+        if override and override.cause:
+            found = Attribution(
+                override.cause, 1.0, (Evidence("analyst_label", override.analyst, 1.0),)
+            )
+            decided_by = "analyst"
+        money = materiality(f, rates, rules.reporting_currency)
+        score = self.anomaly.score_and_learn(v, float(money)) if brk["status"] == "OPEN" else 0.0
+        decision = decide(
+            f,
+            found.cause,
+            found.confidence,
+            anomaly=score,
+            rules=rules,
+            fx_rates=rates,
+            money=money,
+        )
+        if override and override.disposition:
+            decision = Decision(
+                override.disposition,
+                decision.priority,
+                decision.materiality,
+                (f"set by {override.analyst}",),
+            )
+            decided_by = "analyst"
+        datum = brk | {
+            "cause": found.cause,
+            "confidence": found.confidence,
+            "explanation": [e._asdict() for e in found.explanation],
+            "disposition": decision.disposition,
+            "priority": decision.priority,
+        }
+        record = DecisionRecord(
+            break_id=brk["break_id"],
+            version=brk["version"],
+            recon=brk["recon"],
+            cause=found.cause,
+            confidence=found.confidence,
+            disposition=decision.disposition,
+            priority=decision.priority,
+            materiality=decision.materiality,
+            anomaly=round(score, 4),
+            decided_by=decided_by,
+            model_offset=self.learner.next_offset,
+            reasons=decision.reasons,
+        )
+        return Attributed(datum, record)
