@@ -29,7 +29,7 @@ def main() -> None:
             "ingest: CSV rows/s vs a bare produce loop",
             ingest.run(servers.kafka_bootstrap_servers, args.ingest_rows),
         )
-        _section("attribution: breaks/s per worker", attribution.run())
+        _section("attribution: breaks/s per worker", attribution.run(servers=servers))
         figures = pipeline.run(servers, records=args.records)
         _section("pipeline: ingest -> diff -> attribution -> PostgreSQL", figures)
     print(json.dumps({k: figures[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}))

@@ -56,6 +56,9 @@ def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
         broker_commit_interval=2.0,
         stream_wait_empty=False,
         consumer_auto_offset_reset="earliest",
+        # A killed worker's partitions move to the others after this (Faust's 60 s default
+        # stalls failover and restarts for a minute).
+        broker_session_timeout=10.0,
         **config,
     )
 

@@ -47,8 +47,6 @@ log = logging.getLogger(__name__)
 BREAK = codec("Break")
 ALERT = codec("Alert")
 RECORD_ATTEMPTS = 3
-# A killed worker's partitions move after this (Faust's default of 60 s stalls a restart).
-SESSION_TIMEOUT = 10.0
 
 
 class ModelKeeper:
@@ -205,7 +203,7 @@ class Sinks:
 def create_app(settings: Settings) -> faust.App:
     names = topics(settings)
     config = AttributionConfig()
-    app = make_app(settings, "attribution", broker_session_timeout=SESSION_TIMEOUT)
+    app = make_app(settings, "attribution")
     breaks = app.topic(names.breaks, key_type=bytes, value_type=bytes)
     attributed = app.topic(names.attributed, key_type=bytes, value_type=bytes)
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
