@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from streams.attribution.taxonomy import CAUSES as TAXONOMY
+
 INSTRUMENTS = [
     ("US0378331005", "USD", Decimal("189.50")),
     ("US5949181045", "USD", Decimal("415.20")),
@@ -41,16 +43,8 @@ USD_RATES = {
     "CHF": Decimal("1.1351"),
     "JPY": Decimal("0.006614"),
 }
-CAUSES = [
-    "TIMING",
-    "ROUNDING",
-    "FX",
-    "STATIC_DATA",
-    "FAT_FINGER",
-    "FEE",
-    "MISSING_BOOKING",
-    "DUPLICATE_BOOKING",
-]
+# Every cause a generated break can have: the taxonomy less UNKNOWN.
+CAUSES = [c for c in TAXONOMY if c != "UNKNOWN"]
 CENT = Decimal("0.01")
 FEE_MAX_SHARE = Decimal("0.02")
 
