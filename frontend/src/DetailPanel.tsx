@@ -1,10 +1,13 @@
-// Everything about one break: assessment, per-source values, the explanation behind the
-// cause, lifecycle, and the raw JSON as received.
+// Everything about one break: assessment, the analyst's actions (label, reverse), per-source
+// values, the explanation behind the cause, the decision history, lifecycle, and the raw
+// JSON as received.
 
 import { useEffect, useState } from 'react';
 import type { Break } from './types';
 import { formatAge, formatConfidence, formatKey, formatTimestamp } from './format';
 import { CauseTag, DispositionTag, KindTag, StatusTag } from './tags';
+import { AnalystActions } from './AnalystActions';
+import { DecisionHistory } from './DecisionHistory';
 
 function sourcesOf(b: Break): string[] {
   const seen = new Set<string>();
@@ -23,6 +26,8 @@ function useNow(periodMs: number): number {
 
 export function DetailPanel({ brk, onClose }: { brk: Break; onClose: () => void }) {
   const now = useNow(1000);
+  // bumped after a label or reversal so the decision history is read again
+  const [decisionsRefresh, setDecisionsRefresh] = useState(0);
   const sources = sourcesOf(brk);
   const maxWeight = Math.max(1e-9, ...brk.explanation.map((e) => Math.abs(e.weight ?? 0)));
 
@@ -64,6 +69,8 @@ export function DetailPanel({ brk, onClose }: { brk: Break; onClose: () => void 
           )}
         </dl>
       </section>
+
+      <AnalystActions key={`actions:${brk.break_id}`} brk={brk} onDone={() => setDecisionsRefresh((n) => n + 1)} />
 
       <section>
         <h3>Differences</h3>
@@ -128,6 +135,8 @@ export function DetailPanel({ brk, onClose }: { brk: Break; onClose: () => void 
           </ol>
         )}
       </section>
+
+      <DecisionHistory key={`decisions:${brk.break_id}`} breakId={brk.break_id} version={brk.version} refresh={decisionsRefresh} />
 
       <section>
         <h3>Lifecycle</h3>

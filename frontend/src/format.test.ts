@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatConfidence, formatFieldDiff, formatFields, formatKey, formatTimestamp, humanize } from './format';
+import { dispositionName, formatAge, formatConfidence, formatFieldDiff, formatFields, formatKey, formatTimestamp, humanize } from './format';
 
 describe('format', () => {
   it('renders keys as field=value pairs', () => {
@@ -31,6 +31,8 @@ describe('format', () => {
   it('humanizes enums and timestamps', () => {
     expect(humanize('MISSING_BOOKING')).toBe('Missing booking');
     expect(humanize(null)).toBe('—');
+    expect(dispositionName('AUTO_CLOSE')).toBe('Auto-close');
+    expect(dispositionName('ESCALATE')).toBe('Escalate');
     expect(formatTimestamp('2026-11-26T15:00:05Z')).toBe('2026-11-26 15:00:05');
     expect(formatTimestamp('2026-11-26T16:00:05+01:00')).toBe('2026-11-26 15:00:05');
     expect(formatAge('2026-11-26T15:00:00Z', Date.parse('2026-11-26T18:12:30Z'))).toBe('3h 12m');

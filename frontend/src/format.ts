@@ -1,6 +1,6 @@
 // Pure display formatting shared by the grid, the detail panel and the quick search.
 
-import type { Break, FieldDiff } from './types';
+import type { Break, Cause, Disposition, FieldDiff } from './types';
 
 const NULL_MARK = '∅';
 
@@ -24,6 +24,25 @@ export function formatFieldDiff(d: FieldDiff): string {
 
 export function formatFields(fields: FieldDiff[]): string {
   return fields.map(formatFieldDiff).join('; ');
+}
+
+/** Display names of the causes (`PENDING`: not attributed yet). */
+export const CAUSE_LABEL: Record<Cause | 'PENDING', string> = {
+  TIMING: 'Timing',
+  ROUNDING: 'Rounding',
+  FX: 'FX',
+  STATIC_DATA: 'Static data',
+  FAT_FINGER: 'Fat finger',
+  FEE: 'Fee',
+  MISSING_BOOKING: 'Missing booking',
+  DUPLICATE_BOOKING: 'Duplicate booking',
+  UNKNOWN: 'Unknown',
+  PENDING: 'Pending',
+};
+
+/** `AUTO_CLOSE` -> `Auto-close`, `QUEUE` -> `Queue`, `ESCALATE` -> `Escalate`. */
+export function dispositionName(d: Disposition): string {
+  return d === 'AUTO_CLOSE' ? 'Auto-close' : humanize(d);
 }
 
 /** 0.82 -> `82%`; null -> `—` */

@@ -1,7 +1,7 @@
 // Small presentational badges shared by the grid, the header and the detail panel.
 
 import type { Cause, Disposition, Kind, Status } from './types';
-import { formatConfidence, humanize } from './format';
+import { CAUSE_LABEL, dispositionName, formatConfidence } from './format';
 
 export function StatusTag({ status }: { status: Status }) {
   return <span className={`tag status-${status.toLowerCase()}`}>{status === 'OPEN' ? 'Open' : 'Resolved'}</span>;
@@ -11,18 +11,7 @@ export function KindTag({ kind }: { kind: Kind }) {
   return <span className={`kind kind-${kind.toLowerCase()}`}>{kind}</span>;
 }
 
-export const CAUSE_LABEL: Record<Cause | 'PENDING', string> = {
-  TIMING: 'Timing',
-  ROUNDING: 'Rounding',
-  FX: 'FX',
-  STATIC_DATA: 'Static data',
-  FAT_FINGER: 'Fat finger',
-  FEE: 'Fee',
-  MISSING_BOOKING: 'Missing booking',
-  DUPLICATE_BOOKING: 'Duplicate booking',
-  UNKNOWN: 'Unknown',
-  PENDING: 'Pending',
-};
+export { CAUSE_LABEL }; // defined in format.ts (pure), re-exported for the views
 
 export function CauseTag({ cause, confidence }: { cause: Cause | null; confidence: number | null }) {
   if (cause === null) return <span className="cause cause-pending">Pending</span>;
@@ -48,7 +37,7 @@ export function DispositionTag({ disposition, priority }: { disposition: Disposi
     <span className="disp">
       <span className={`prio prio-${priority ?? 'none'}`}>{priority === null ? 'P–' : `P${priority}`}</span>
       <span className={`disp-name disp-${(disposition ?? 'none').toLowerCase()}`}>
-        {disposition === null ? 'Pending' : disposition === 'AUTO_CLOSE' ? 'Auto-close' : humanize(disposition)}
+        {disposition === null ? 'Pending' : dispositionName(disposition)}
       </span>
     </span>
   );
