@@ -57,7 +57,7 @@ class SourcePublisher:
                 "source": self.source,
                 "key": row.key,
                 "record_id": row.record_id,
-                "deleted": False,
+                "deleted": row.deleted,
                 "fields": {k: value_to_avro(v) for k, v in row.fields.items()},
                 "origin": raw.location,
                 "published_at": now,

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.recon import Recon
-from streams.values import BadValue, Value, parse, render
+from streams.values import BadValue, FieldType, Value, parse, render
+
+DELETE_COLUMN = "_deleted"
+"""A row whose ``_deleted`` column is true withdraws the source's record under its key (and
+``record_id``): a tombstone. Only the key (and record id) columns are needed then."""
 
 
 class BadRow(ValueError):
@@ -20,6 +24,7 @@ class CanonicalRow:
     key: dict[str, str | None]
     record_id: str | None
     fields: dict[str, Value]
+    deleted: bool = False
 
     def kafka_key(self, recon: str) -> bytes:
         """The partitioning key: every source of a recon key lands in the same partition."""
@@ -35,9 +40,16 @@ def canonical_row(recon: Recon, source: str, raw: Mapping[str, Any]) -> Canonica
     spec = recon.sources[source]
     renamed = {spec.rename.get(column, column): value for column, value in raw.items()}
     formats = tuple(spec.date_formats)
+    try:
+        deleted = bool(parse(renamed.pop(DELETE_COLUMN, None), FieldType.BOOLEAN))
+    except BadValue as exc:
+        raise BadRow(f"{DELETE_COLUMN}: {exc}") from None
+    needed = {*recon.key, *([spec.record_id] if spec.record_id else [])}
     fields: dict[str, Value] = {}
     for name, ftype in spec.fields.items():
         if name not in renamed:
+            if deleted and name not in needed:
+                continue
             raise BadRow(f"missing column {name!r}")
         try:
             fields[name] = parse(renamed[name], ftype, formats)
@@ -50,4 +62,4 @@ def canonical_row(recon: Recon, source: str, raw: Mapping[str, Any]) -> Canonica
     record_id = render(fields[spec.record_id]) if spec.record_id else None
     if spec.record_id and record_id is None:
         raise BadRow(f"missing record id {spec.record_id}")
-    return CanonicalRow(key, record_id, fields)
+    return CanonicalRow(key, record_id, fields, deleted)

@@ -166,3 +166,38 @@ def test_a_changed_recon_applies_without_restarting_the_workers(
     t2 = [b["status"] for b in pipeline.breaks() if b["key"]["trade_id"] == "T2"]
     # Under the old 0.01 tolerance the 25.00 difference would open a second T2 break.
     assert t2 == ["RESOLVED"]
+
+
+def test_replay_reprocesses_history_under_the_current_recon_without_new_breaks(
+    pipeline: Pipeline, ingested: dict[str, Any], tmp_path: Path
+) -> None:
+    before = {b["break_id"]: b["key"]["trade_id"] for b in pipeline.breaks()}
+    lenient = (DATA / "recon.yaml").read_text().replace("abs_tol: 0.01", "abs_tol: 100")
+    lenient = lenient.replace("compare:", "compare:\n  settle_date: {tol_days: 1}")
+    (tmp_path / "recon.yaml").write_text(lenient)
+    pipeline.cli("recon", "apply", str(tmp_path / "recon.yaml"))
+    time.sleep(3)  # the workers reload recons every 2 s
+    done = json.loads(
+        pipeline.cli("replay", "--recon", "trades", "--from", "2000-01-01T00:00:00Z").stdout
+    )
+    assert done["replayed"] >= 10
+    pipeline.cli("wait", "--timeout", "60")
+    after = {b["break_id"]: (b["key"]["trade_id"], b["status"]) for b in pipeline.breaks()}
+    assert set(after) == set(before)  # no break twice, none new
+    assert after[next(k for k, t in before.items() if t == "T5")] == ("T5", "RESOLVED")
+
+
+def test_a_tombstone_withdraws_a_record(
+    pipeline: Pipeline, ingested: dict[str, Any], tmp_path: Path
+) -> None:
+    withdrawn = tmp_path / "custody-delete.csv"
+    withdrawn.write_text("TradeRef,_deleted\nT1,true\n")
+    summary = json.loads(
+        pipeline.cli(
+            "ingest", "file", "--recon", "trades", "--source", "custody", str(withdrawn)
+        ).stdout
+    )
+    assert summary["published"] == 1
+    pipeline.cli("wait", "--timeout", "60")  # waits out T1's match window too
+    (t1,) = [b for b in pipeline.breaks() if b["key"]["trade_id"] == "T1"]
+    assert (t1["kind"], t1["missing_in"], t1["status"]) == ("MISSING", "custody", "OPEN")

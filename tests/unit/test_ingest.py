@@ -67,3 +67,17 @@ def test_jsonl_keeps_numbers_as_exact_text(tmp_path: Path) -> None:
     good, bad = list(read_rows(path))
     assert good.row["Amt"] == "0.1"
     assert bad.problem and bad.problem.startswith("bad JSON")
+
+
+def test_a_deleted_row_is_a_tombstone_that_needs_only_its_key(recon: Recon) -> None:
+    row = canonical_row(recon, "ledger", {"booking_id": "B1", "trade_id": "T1", "_deleted": "1"})
+    assert row.deleted and row.key == {"trade_id": "T1"} and row.record_id == "B1"
+    assert not canonical_row(
+        recon,
+        "custody",
+        {"TradeRef": "T1", "Amt": "1", "settle_date": "", "counterparty": "", "_deleted": ""},
+    ).deleted
+    with pytest.raises(BadRow, match="missing column 'booking_id'"):
+        canonical_row(recon, "ledger", {"trade_id": "T1", "_deleted": "true"})
+    with pytest.raises(BadRow, match="_deleted: not a boolean"):
+        canonical_row(recon, "ledger", {"booking_id": "B1", "trade_id": "T1", "_deleted": "x"})

@@ -1,0 +1,61 @@
+"""Replay: publish a recon's recorded history again so the diff re-evaluates it.
+
+The records of the recon since a moment are read back from ``greenai.records`` and published
+again, unchanged, with their original keys. The diff takes each as an amendment of what it
+holds: identical records change nothing, while keys whose verdict changes under the current
+recon definition (a new tolerance, say) update their break. ``break_id``s are stable, so a
+replay never creates a second break for the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from confluent_kafka import Consumer, TopicPartition
+
+from streams.kafka import SafeProducer
+
+
+def replay(bootstrap: str, topic: str, recon: str, since: datetime) -> int:
+    """Re-publish ``recon``'s records in ``topic`` from ``since`` up to now; returns how many."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"greenai-replay-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    producer = SafeProducer(bootstrap)
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        millis = int(since.timestamp() * 1000)
+        starts = consumer.offsets_for_times(
+            [TopicPartition(topic, p, millis) for p in partitions], timeout=10
+        )
+        # Stop at today's end of each partition, so the replayed copies are not replayed again.
+        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in starts}
+        todo = [tp for tp in starts if 0 <= tp.offset < ends[tp.partition]]
+        if not todo:
+            return 0
+        consumer.assign(todo)
+        remaining = {tp.partition for tp in todo}
+        replayed = 0
+        while remaining:
+            for message in consumer.consume(500, timeout=1.0):
+                if message.error():
+                    continue  # partition EOF: checked by offset below
+                partition, offset = message.partition() or 0, message.offset() or 0
+                key, value = message.key() or b"[]", message.value() or b""
+                wanted = partition in remaining and offset < ends[partition]
+                if wanted and json.loads(key)[:1] == [recon]:
+                    producer.send(topic, key, value)
+                    replayed += 1
+                if offset >= ends[partition] - 1:
+                    remaining.discard(partition)
+        producer.flush()
+        return replayed
+    finally:
+        consumer.close()
