@@ -22,13 +22,15 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from greenai.localstack import ProcessGroup, ServerUrls
+from greenai.localstack.ports import free_port
 from greenai.progress import wait_settled
+from greenai.up import PROCESSES
 from streams.database import migrate, save_recon
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.kafka import SafeProducer
-from streams.recon import Recon, load_recon
+from streams.recon import Recon, load_recon, parse_duration
 from streams.settings import Settings
 from streams.topics import Topics, ensure_topics
 
@@ -72,19 +74,17 @@ class Run:
         )
         migrate(self.database_url)
         ensure_topics(servers.kafka_bootstrap_servers, self.prefix)
-        recon = load_recon(RECON).model_copy(update={"match_window": _seconds(match_window)})
+        window = parse_duration(match_window)
+        recon = load_recon(RECON).model_copy(update={"match_window": window})
         save_recon(self.database_url, recon)
         self.recon: Recon = recon
         self.topics = Topics(self.prefix)
         self.group = ProcessGroup(self.home / "logs")
 
     def start(self, *children: str) -> None:
-        from greenai.localstack.ports import free_port
-
-        modules = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
         self.env["GREENAI_BFF_PORT"] = str(free_port())
         for child in children:
-            self.group.start(child, [sys.executable, "-m", modules[child]], self.env)
+            self.group.start(child, [sys.executable, "-m", PROCESSES[child]], self.env)
 
     def publish(self, pairs: list[TradePair], per_second: float = 0) -> dict[str, float]:
         """Publish through the ingest path (at most ``per_second`` records/s when given);
@@ -115,12 +115,6 @@ class Run:
 
     def stop(self) -> None:
         self.group.stop_all()
-
-
-def _seconds(text: str) -> Any:
-    from streams.recon import parse_duration
-
-    return parse_duration(text)
 
 
 def baseline(servers: ServerUrls, source_topic: str, records: int) -> float:

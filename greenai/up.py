@@ -29,16 +29,14 @@ DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
 MAX_RESTARTS = 5
 
 
+# The processes of the system, by name: each runs as ``python -m MODULE``.
+PROCESSES = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
+DEMO_FEED = "streams.ingest.demo"
+
+
 def _children(demo: bool) -> dict[str, list[str]]:
-    python = sys.executable
-    children = {
-        "diff": [python, "-m", "streams.diff"],
-        "attribution": [python, "-m", "streams.attribution"],
-        "bff": [python, "-m", "bff"],
-    }
-    if demo:
-        children["demo-feed"] = [python, "-m", "streams.ingest.demo"]
-    return children
+    modules = PROCESSES | ({"demo-feed": DEMO_FEED} if demo else {})
+    return {name: [sys.executable, "-m", module] for name, module in modules.items()}
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

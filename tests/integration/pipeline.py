@@ -19,6 +19,7 @@ import httpx
 
 from greenai.localstack import ProcessGroup, ServerUrls
 from greenai.localstack.ports import free_port
+from greenai.up import PROCESSES
 from streams.database import load_recon, migrate
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
@@ -28,7 +29,6 @@ from streams.topics import Topics, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 GREENAI = [sys.executable, "-m", "greenai"]
-MODULES = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
 
 
 @dataclass
@@ -121,9 +121,9 @@ def start_pipeline(
     )
     for n in range(1, diff_workers + 1):
         name_n = "diff" if diff_workers == 1 else f"diff-{n}"
-        pipeline.start(name_n, MODULES["diff"], GREENAI_WORKER_ID=str(n))
-    pipeline.start("attribution", MODULES["attribution"])
-    pipeline.start("bff", MODULES["bff"])
+        pipeline.start(name_n, PROCESSES["diff"], GREENAI_WORKER_ID=str(n))
+    pipeline.start("attribution", PROCESSES["attribution"])
+    pipeline.start("bff", PROCESSES["bff"])
     deadline = time.monotonic() + 90
     while True:
         exited = pipeline.group.first_exit(timeout=0)
