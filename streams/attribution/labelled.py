@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streams.diff.app import break_datum
 from streams.diff.lifecycle import BreakEvent, Event, Incoming, KeyState, apply_record, on_timer
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.ingest.validate import canonical_row
@@ -69,4 +68,4 @@ def labelled_breaks(
         if event is None or pair.cause is None:
             continue
         made += 1
-        yield LabelledBreak(break_datum(event), pair.cause)
+        yield LabelledBreak(event.datum(), pair.cause)

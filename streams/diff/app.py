@@ -26,7 +26,6 @@ import redis.asyncio as aioredis
 
 from streams.avro import DecodeError, codec, value_from_avro
 from streams.diff.lifecycle import (
-    BreakEvent,
     Event,
     Incoming,
     KeyState,
@@ -39,7 +38,6 @@ from streams.diff.lifecycle import (
 )
 from streams.recon import Recon
 from streams.settings import Settings
-from streams.values import render
 from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
 
 log = logging.getLogger(__name__)
@@ -48,36 +46,6 @@ RECORD = codec("SourceRecord")
 TIMER = codec("DiffTimer")
 BREAK = codec("Break")
 MATCH = codec("Match")
-
-
-def break_datum(event: BreakEvent) -> dict[str, Any]:
-    """The Break Avro datum of a diff event (attribution fields still empty)."""
-    b = event.brk
-    return {
-        "break_id": b.break_id,
-        "recon": event.recon,
-        "key": event.key,
-        "kind": b.kind.value,
-        "missing_in": b.missing_in,
-        "status": b.status.value,
-        "fields": [
-            {
-                "field": d.field,
-                "values": {s: render(v) for s, v in d.values.items()},
-                "delta": render(d.delta),
-            }
-            for d in b.fields
-        ],
-        "records": event.records,
-        "cause": None,
-        "confidence": None,
-        "explanation": [],
-        "disposition": None,
-        "priority": None,
-        "first_seen": b.first_seen,
-        "updated_at": b.updated_at,
-        "version": b.version,
-    }
 
 
 class Stored:
@@ -137,7 +105,7 @@ def create_app(settings: Settings) -> faust.App:
                 )
             else:
                 await breaks_topic.send(
-                    key=event.brk.break_id.encode(), value=BREAK.encode(break_datum(event))
+                    key=event.brk.break_id.encode(), value=BREAK.encode(event.datum())
                 )
 
     async def reject(

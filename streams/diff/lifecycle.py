@@ -110,6 +110,35 @@ class BreakEvent:
     brk: Break
     records: dict[str, dict[str, str | None]]
 
+    def datum(self) -> dict[str, Any]:
+        """The Break Avro datum the diff publishes (attribution fields still empty)."""
+        b = self.brk
+        return {
+            "break_id": b.break_id,
+            "recon": self.recon,
+            "key": self.key,
+            "kind": b.kind.value,
+            "missing_in": b.missing_in,
+            "status": b.status.value,
+            "fields": [
+                {
+                    "field": d.field,
+                    "values": {s: render(v) for s, v in d.values.items()},
+                    "delta": render(d.delta),
+                }
+                for d in b.fields
+            ],
+            "records": self.records,
+            "cause": None,
+            "confidence": None,
+            "explanation": [],
+            "disposition": None,
+            "priority": None,
+            "first_seen": b.first_seen,
+            "updated_at": b.updated_at,
+            "version": b.version,
+        }
+
 
 @dataclass(frozen=True)
 class Matched:

@@ -1,41 +1,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from greenai.up import DEMO_RECON
 from streams.attribution.discriminator import decide
 from streams.attribution.features import business_days, extract, is_transposition
+from streams.attribution.labelled import break_of
 from streams.attribution.rules import attribute
-from streams.diff.compare import diff_records
-from streams.ingest.synthetic import CAUSES, TradeGenerator
-from streams.ingest.validate import canonical_row
-from streams.recon import load_recon
-from streams.values import render
+from streams.ingest.synthetic import CAUSES, TradeGenerator, TradePair
+from streams.recon import Recon, load_recon
 
 
-def _break_of(pair, recon):  # type: ignore[no-untyped-def]
-    """The Break datum the diff would publish for a generated trade pair."""
-    rows = {
-        "ledger": [canonical_row(recon, "ledger", r) for r in pair.ledger],
-        "custody": [canonical_row(recon, "custody", r) for r in pair.custody],
-    }
-    records = {s: {f: render(v) for f, v in rs[0].fields.items()} for s, rs in rows.items() if rs}
-    if len(rows["ledger"]) > 1:
-        kind, fields = "DUPLICATE", []
-    elif len(records) < 2:
-        kind, fields = "MISSING", []
-    else:
-        kind = "MISMATCH"
-        fields = [
-            {
-                "field": d.field,
-                "values": {s: render(v) for s, v in d.values.items()},
-                "delta": render(d.delta),
-            }
-            for d in diff_records(recon, {s: rs[0].fields for s, rs in rows.items()})
-        ]
-    return {"kind": kind, "fields": fields, "records": records}
+def _break_of(pair: TradePair, recon: Recon) -> dict[str, Any]:
+    """The Break datum the diff publishes for a generated trade pair (the real lifecycle)."""
+    event = break_of(recon, pair, datetime(2026, 11, 26, tzinfo=UTC))
+    assert event is not None, f"{pair.cause} produced no break"
+    return event.datum()
 
 
 def test_business_days_skip_weekends() -> None:
