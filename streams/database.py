@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import psycopg
@@ -10,6 +11,7 @@ from psycopg.rows import dict_row
 
 from streams.recon import Recon
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "database" / "schema"
 
 
@@ -71,10 +73,18 @@ def save_recon(database_url: str, recon: Recon) -> int:
 
 
 def load_recons(database_url: str) -> dict[str, tuple[int, Recon]]:
-    """Every registered recon by name, with its version."""
-    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+    """Every registered recon by name, with its version. A stored definition this version
+    of greenai cannot read is left out (and logged) instead of failing every recon."""
+    with psycopg.connect(database_url, row_factory=dict_row, connect_timeout=5) as conn:
         rows = conn.execute("SELECT name, version, definition FROM recons").fetchall()
-    return {r["name"]: (r["version"], Recon.model_validate(r["definition"])) for r in rows}
+    recons = {}
+    for r in rows:
+        try:
+            recons[r["name"]] = (r["version"], Recon.model_validate(r["definition"]))
+        except ValueError as exc:
+            first = str(exc).splitlines()[0]
+            log.error("recon %s v%s is unreadable, skipped: %s", r["name"], r["version"], first)
+    return recons
 
 
 def load_recon(database_url: str, name: str) -> Recon:

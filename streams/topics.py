@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+)
 
 SPEC_FILE = Path(__file__).resolve().parent.parent / "infra" / "kafka" / "topics.yaml"
 
@@ -63,20 +69,36 @@ def topic_specs(prefix: str) -> list[NewTopic]:
 
 
 def ensure_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet and bring the configuration of those that do
+    to the spec (incrementally: settings the spec does not name are left alone); returns
+    the names created."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = [t for t in topic_specs(prefix) if t.topic not in existing]
-    if not wanted:
-        return []
+    specs = topic_specs(prefix)
+    wanted = [t for t in specs if t.topic not in existing]
     created = []
-    for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
+    futures = admin.create_topics(wanted, request_timeout=timeout) if wanted else {}
+    for name, future in futures.items():
         try:
             future.result()
             created.append(name)
         except Exception as exc:  # a concurrent creator is fine
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
+    kept = [
+        ConfigResource(
+            ConfigResource.Type.TOPIC,
+            t.topic,
+            incremental_configs=[
+                ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                for k, v in t.config.items()
+            ],
+        )
+        for t in specs
+        if t.topic in existing and t.config
+    ]
+    for future in (admin.incremental_alter_configs(kept) if kept else {}).values():
+        future.result()
     return created
 
 

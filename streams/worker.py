@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import psycopg
 import yaml
 
 from streams.avro import codec
 from streams.database import load_recons
 from streams.recon import Recon
+from streams.retry import Backoff, Outage
 from streams.settings import Settings
 from streams.topics import SPEC_FILE, Topics
 
@@ -86,28 +88,61 @@ def crash_only(agent: AgentFn) -> AgentFn:
 
 
 class ReconRegistry:
-    """Recons by name, reloaded from PostgreSQL so new and changed recons apply live."""
+    """Recons by name, reloaded from PostgreSQL (in a thread, never on the event loop) so
+    new and changed recons apply live. While PostgreSQL is away the recons known so far
+    stay in force, and a lookup of an unknown one waits for the database to come back
+    rather than dead-letter a record of a recon that may well exist."""
 
     def __init__(self, database_url: str, min_interval: float = 1.0) -> None:
         self.database_url = database_url
         self.min_interval = min_interval
         self._recons: dict[str, tuple[int, Recon]] = {}
-        self._loaded_at = 0.0
+        self._loaded_at = -min_interval
+        self._outage = Outage("PostgreSQL (recons)", log)
 
-    def refresh(self) -> None:
-        fresh = load_recons(self.database_url)
+    async def refresh(self) -> bool:
+        """Reload every recon; False (logged once per outage) when PostgreSQL is away."""
+        try:
+            fresh = await asyncio.to_thread(load_recons, self.database_url)
+        except psycopg.OperationalError as exc:
+            self._outage.failed(exc)
+            return False
+        self._outage.recovered()
         changed = [n for n, (v, _) in fresh.items() if self._recons.get(n, (None,))[0] != v]
         if changed:
             log.info("recons loaded: %s", ", ".join(sorted(changed)))
         self._recons = fresh
         self._loaded_at = time.monotonic()
+        return True
 
     def get(self, name: str) -> Recon | None:
-        """The recon, reloading at most every ``min_interval`` when it is unknown."""
-        if name not in self._recons and time.monotonic() - self._loaded_at > self.min_interval:
-            self.refresh()
+        """The recon as last loaded (no I/O)."""
         found = self._recons.get(name)
         return found[1] if found else None
+
+    async def lookup(self, name: str) -> Recon | None:
+        """The recon; an unknown name is looked up again (at most every ``min_interval``),
+        waiting out a PostgreSQL outage. None: no such recon."""
+        found = self.get(name)
+        if found is not None or time.monotonic() - self._loaded_at < self.min_interval:
+            return found
+        delays = Backoff()
+        while not await self.refresh():
+            await asyncio.sleep(delays.next())
+        return self.get(name)
+
+
+RAW_LIMIT = 64 * 1024  # bytes of the bad input a dead letter keeps (it must fit in Kafka)
+
+
+def raw_text(raw: bytes | None) -> str:
+    """The bad input as dead-letter text: undecodable bytes escaped, at most RAW_LIMIT."""
+    if raw is None:
+        return ""
+    text = raw[:RAW_LIMIT].decode("utf-8", "backslashreplace")
+    if len(raw) > RAW_LIMIT:
+        text += f"... (truncated: {len(raw)} bytes in all)"
+    return text
 
 
 async def dead_letter(
@@ -116,7 +151,7 @@ async def dead_letter(
     recon: str,
     source: str,
     location: str,
-    raw: bytes,
+    raw: bytes | None,
     reason: str,
     stage: str,
 ) -> None:
@@ -126,7 +161,7 @@ async def dead_letter(
             "recon": recon,
             "source": source,
             "location": location,
-            "raw": raw.decode("utf-8", "backslashreplace"),
+            "raw": raw_text(raw),
             "reason": reason,
             "stage": stage,
             "at": datetime.now(UTC),

@@ -2,15 +2,15 @@
 
 ``greenai.records`` (all sources, keyed by recon key) and ``greenai.diff.timers`` are
 co-partitioned; the table ``state`` is keyed by the same key, so each key's records meet in
-one partition. A timer asks for a re-check of keys whose wake-up time came (match window or
-state retention) by sending a DiffTimer on the same key, so every state change happens inside
+one partition. Windows run on event time (:mod:`streams.diff.clock`): a timer asks for a
+re-check of a key once its partition's clock passes the key's wake-up (match window or state
+retention), by sending a DiffTimer on the same key, so every state change happens inside
 stream processing and goes to the changelog.
 
-Crash safety: Faust commits input offsets only after flushing what it produced, but the table's
-changelog may be ahead of the committed offsets after a crash. Each key therefore remembers the
-last input offset it applied; a redelivered message is not applied twice, and the key's current
-break is published again instead (the BFF keeps the highest version, so that is harmless) in
-case the crash lost the first publication.
+What can go wrong with a message — it cannot be decoded, or the recon as defined now cannot
+take it — is decided by the pure :mod:`streams.diff.inputs` and :mod:`streams.diff.lifecycle`
+before anything is written: such a message is dead-lettered with its reason and the agent
+goes on. Crash safety on redelivery is :mod:`streams.diff.stored`'s.
 """
 
 from __future__ import annotations
@@ -18,53 +18,66 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 import redis.asyncio as aioredis
+from faust.types import TP
 
-from streams.avro import DecodeError, codec, value_from_avro
+from streams.avro import codec
+from streams.diff.clock import PartitionClocks, appended_at
+from streams.diff.inputs import (
+    TIMER,
+    Poison,
+    RecordIn,
+    TimerIn,
+    check,
+    decode_record,
+    decode_timer,
+)
 from streams.diff.lifecycle import (
     Event,
-    Incoming,
     KeyState,
     Matched,
     apply_record,
     current_event,
     on_timer,
-    state_from_json,
-    state_to_json,
 )
+from streams.diff.stored import RECORDS, TIMERS, Stored
+from streams.diff.wakeups import Wakeup, WakeupIndex
+from streams.keys import parse_recon_key, partition_of
 from streams.recon import Recon
+from streams.retry import Outage
 from streams.settings import Settings
 from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
 
 log = logging.getLogger(__name__)
 
-RECORD = codec("SourceRecord")
-TIMER = codec("DiffTimer")
 BREAK = codec("Break")
 MATCH = codec("Match")
+REPORT_TTL = 5  # seconds a worker's report in Redis outlives its last refresh
 
 
-class Stored:
-    """A table value: the key's state and the last offset applied from each input topic."""
+@dataclass
+class Step:
+    """One input message's effect on its key, planned before anything is written."""
 
-    def __init__(self, state: KeyState, offsets: dict[str, int]) -> None:
-        self.state = state
-        self.offsets = offsets
+    key: bytes
+    partition: int
+    recon: Recon
+    rkey: dict[str, str | None]
+    before: Stored
+    after: KeyState | None = None
+    events: list[Event] = field(default_factory=list)
+    offsets: dict[str, int] = field(default_factory=dict)
+    changed: bool = False
 
-    @classmethod
-    def load(cls, raw: bytes | None) -> Stored:
-        if not raw:
-            return cls(KeyState(), {})
-        data = json.loads(raw)
-        return cls(state_from_json(data["s"]), data["o"])
 
-    def dump(self) -> bytes:
-        data = {"s": state_to_json(self.state), "o": self.offsets}
-        return json.dumps(data, separators=(",", ":")).encode()
+def sources_held(state: KeyState | None) -> set[str]:
+    return {s for s, bookings in state.bookings.items() if bookings} if state else set()
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -77,140 +90,202 @@ def create_app(settings: Settings) -> faust.App:
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
     table = app.Table("state", default=None, key_type=bytes, value_type=bytes)
     recons = ReconRegistry(settings.database())
-    redis = aioredis.from_url(settings.redis())
-    # key -> (when, recon, recon key, is a match window): the next look at each key
-    wakeups: dict[bytes, tuple[datetime, str, dict[str, str | None], bool]] = {}
+    redis = aioredis.from_url(settings.redis(), socket_timeout=2, socket_connect_timeout=2)
+    redis_outage = Outage("Redis (diff reports)", log)
+    wakeups = WakeupIndex()
+    clocks = PartitionClocks()
+    holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
+    partitions = int(app.conf.topic_partitions)
 
-    def remember(key: bytes, recon: Recon, state: KeyState | None, rkey: dict) -> None:
-        due = state.wakeup(recon) if state else None
+    def remember(
+        key: bytes,
+        partition: int,
+        recon: Recon,
+        before: KeyState | None,
+        after: KeyState | None,
+        rkey: dict[str, str | None],
+    ) -> None:
+        """Keep the wake-up index and the holdings in step with a key's new state."""
+        held, holds = sources_held(before), sources_held(after)
+        for source in held - holds:
+            holdings[(recon.name, source)] -= 1
+        for source in holds - held:
+            holdings[(recon.name, source)] += 1
+        due = after.wakeup(recon) if after else None
         if due is None:
-            wakeups.pop(key, None)
+            wakeups.discard(key)
         else:
-            wakeups[key] = (due[0], recon.name, rkey, due[1])
+            wakeups.set(Wakeup(key, partition, due[0], recon.name, rkey, due[1]))
 
     async def publish(key: bytes, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Matched):
-                await matches_topic.send(
-                    key=key,
-                    value=MATCH.encode(
-                        {
-                            "recon": event.recon,
-                            "key": event.key,
-                            "sources": list(event.sources),
-                            "matched_at": event.at,
-                        }
-                    ),
-                )
+                match = {
+                    "recon": event.recon,
+                    "key": event.key,
+                    "sources": list(event.sources),
+                    "matched_at": event.at,
+                }
+                await matches_topic.send(key=key, value=MATCH.encode(match))
             else:
                 await breaks_topic.send(
                     key=event.brk.break_id.encode(), value=BREAK.encode(event.datum())
                 )
 
-    async def reject(
-        where: str, raw: bytes, reason: str, recon: str = "", source: str = ""
-    ) -> None:
+    async def reject(where: str, raw: bytes | None, problem: Poison) -> None:
         await dead_letter(
             dead_topic,
-            recon=recon,
-            source=source,
+            recon=problem.recon,
+            source=problem.source,
             location=where,
             raw=raw,
-            reason=reason,
+            reason=str(problem),
             stage="diff",
         )
+
+    async def plan(event: faust.EventT) -> Step:
+        """What one input message does to its key: decoded, checked and folded by the pure
+        core, nothing written yet. Raises :class:`Poison` for a message it cannot apply."""
+        message = event.message
+        key: bytes = event.key or b""
+        is_timer = message.topic == names.diff_timers
+        item: RecordIn | TimerIn = (
+            decode_timer(key, event.value) if is_timer else decode_record(key, event.value)
+        )
+        recon = await recons.lookup(item.recon)
+        source = item.incoming.source if isinstance(item, RecordIn) else ""
+        if recon is None:
+            raise Poison(f"unknown recon {item.recon!r}", item.recon, source)
+        check(recon, key, item)
+        rkey = {k: item.key[k] for k in recon.key}
+        try:
+            stored = Stored.load(table.get(key))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Poison(f"the key's stored state is unreadable: {exc}", recon.name) from None
+        tag = TIMERS if is_timer else RECORDS
+        step = Step(key, message.partition, recon, rkey, stored)
+        if stored.seen(tag, message.offset):  # redelivered after a crash: publish it again
+            if stored.state.current is not None:
+                step.events = [current_event(recon, stored.state, rkey)]
+            return step
+        if isinstance(item, TimerIn):
+            step.after, step.events = on_timer(recon, stored.state, rkey, item.deadline)
+        else:
+            appended = appended_at(message.timestamp)
+            step.after, step.events = apply_record(
+                recon, stored.state, rkey, item.incoming, appended
+            )
+        step.offsets = {**stored.offsets, tag: message.offset}
+        step.changed = True
+        return step
+
+    async def commit(step: Step) -> None:
+        """Publish the step's events and store the key's new state (Kafka I/O only)."""
+        await publish(step.key, step.events)
+        if not step.changed:
+            return
+        if step.after is None:
+            table.pop(step.key, None)
+        else:
+            table[step.key] = Stored(step.after, step.offsets).dump()
+        remember(step.key, step.partition, step.recon, step.before.state, step.after, step.rkey)
 
     @app.agent(inputs)
     @crash_only
     async def diff(stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message
-            where = f"{message.topic}/{message.partition}@{message.offset}"
-            key, is_timer = event.key or b"", message.topic == names.diff_timers
+            if message.topic == names.records:
+                clocks.observe(message.partition, appended_at(message.timestamp))
             try:
-                datum = (TIMER if is_timer else RECORD).decode(event.value)
-            except DecodeError as exc:
-                await reject(where, event.value, str(exc))
-                continue
-            recon = recons.get(datum["recon"])
-            source = "" if is_timer else datum["source"]
-            if recon is None:
-                await reject(
-                    where, event.value, f"unknown recon {datum['recon']!r}", datum["recon"], source
+                step = await plan(event)
+            except Exception as exc:  # Poison, or a bug on one message: neither stops us
+                problem = (
+                    exc
+                    if isinstance(exc, Poison)
+                    else Poison(f"cannot apply: {type(exc).__name__}: {exc}")
                 )
+                if not isinstance(exc, Poison):
+                    log.exception("cannot apply %s", message.topic)
+                where = f"{message.topic}/{message.partition}@{message.offset}"
+                await reject(where, event.value, problem)
                 continue
-            if not is_timer and source not in recon.sources:
-                await reject(
-                    where,
-                    event.value,
-                    f"recon {recon.name!r} has no source {source!r}",
-                    recon.name,
-                    source,
-                )
-                continue
-            stored = Stored.load(table.get(key))
-            topic_tag = "t" if is_timer else "r"
-            if message.offset <= stored.offsets.get(topic_tag, -1):
-                if stored.state.current is not None:  # redelivered after a crash
-                    await publish(key, [current_event(recon, stored.state, datum["key"])])
-                continue
-            now = datetime.now(UTC)
-            state: KeyState | None
-            if is_timer:
-                state, out = on_timer(recon, stored.state, datum["key"], now)
-            else:
-                incoming = Incoming(
-                    source,
-                    datum["record_id"],
-                    {k: value_from_avro(v) for k, v in datum["fields"].items()},
-                    datum["deleted"],
-                )
-                state, out = apply_record(recon, stored.state, datum["key"], incoming, now)
-            await publish(key, out)
-            if state is None:
-                table.pop(key, None)
-            else:
-                stored.offsets[topic_tag] = message.offset
-                table[key] = Stored(state, stored.offsets).dump()
-            remember(key, recon, state, datum["key"])
+            await commit(step)  # a failure here is the broker's: crash-only restarts us
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types
     def _rebalanced(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         rescan["needed"] = True
 
+    async def caught_up(tp: TP) -> bool:
+        """Whether this worker has processed everything the partition holds so far."""
+        consumer = app.consumer
+        high = consumer.highwater(tp)
+        if high is None or any(m.tp == tp for m in consumer.unacked):
+            return False
+        position = await consumer.position(tp)
+        return position is not None and position >= high
+
     @app.timer(interval=0.5)
     async def wake_keys() -> None:
-        """Ask for a look at keys whose time came; report open match windows for `wait`."""
-        if rescan["needed"]:
+        """Ask for a look at keys whose time came; report open windows and holdings."""
+        if rescan["needed"] and await recons.refresh():
             rescan["needed"] = False
-            rebuild_wakeups()
-        now = datetime.now(UTC)
-        due = [(k, v) for k, v in wakeups.items() if v[0] <= now]
+            rebuild()
+        wall = datetime.now(UTC)
         sent = []
-        for key, (when, recon, rkey, _) in due:
-            del wakeups[key]
-            value = TIMER.encode({"recon": recon, "key": rkey, "deadline": when})
-            sent.append(await timers_topic.send(key=key, value=value))
+        for tp in sorted(app.consumer.assignment()):
+            if tp.topic != names.records:
+                continue
+            clock = clocks.now(tp.partition, caught_up=await caught_up(tp), wall=wall)
+            if clock is None:
+                continue
+            for due in wakeups.pop_due(tp.partition, clock):  # popped before any await
+                value = TIMER.encode({"recon": due.recon, "key": due.recon_key, "deadline": due.at})
+                sent.append(await timers_topic.send(key=due.key, value=value))
         await asyncio.gather(*sent)  # in Kafka before `wait` can see zero open windows
-        open_windows = sum(1 for *_, window in wakeups.values() if window)
-        await redis.set(
-            f"{settings.topic_prefix}:diff:pending:{settings.worker_id}", open_windows, ex=5
-        )
+        await report()
+
+    async def report() -> None:
+        """Open match windows (for ``greenai wait``) and the keys each source holds (for
+        ``greenai recon apply``), in Redis; best effort: the diff never waits for Redis."""
+        prefix, worker = settings.topic_prefix, settings.worker_id
+        held: dict[str, dict[str, int]] = {}
+        for (recon, source), n in holdings.items():
+            if n > 0:
+                held.setdefault(recon, {})[source] = n
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.set(f"{prefix}:diff:pending:{worker}", wakeups.open_windows, ex=REPORT_TTL)
+                pipe.set(f"{prefix}:diff:holdings:{worker}", json.dumps(held), ex=REPORT_TTL)
+                await pipe.execute()
+        except (aioredis.RedisError, OSError) as exc:
+            redis_outage.failed(exc)
+            return
+        redis_outage.recovered()
 
     @app.timer(interval=2.0)
     async def reload_recons() -> None:
-        await asyncio.to_thread(recons.refresh)
+        await recons.refresh()
 
-    def rebuild_wakeups() -> None:
+    def rebuild() -> None:
+        """The wake-up index and holdings from the table, after the partitions moved."""
         wakeups.clear()
+        holdings.clear()
+        clocks.forget(set(range(partitions)))
+        skipped = 0
         for key, raw in table.items():
-            name, values = json.loads(key)
-            recon = recons.get(name)
-            if recon is not None:
-                remember(
-                    key, recon, Stored.load(raw).state, dict(zip(recon.key, values, strict=True))
-                )
-        log.info("keys with a wake-up: %d", len(wakeups))
+            try:
+                name, values = parse_recon_key(key)
+                recon = recons.get(name)
+                if recon is None or len(values) != len(recon.key):
+                    raise ValueError(f"recon {name!r} is unknown or keyed differently now")
+                state = Stored.load(raw).state
+            except (ValueError, KeyError, TypeError):
+                skipped += 1
+                continue
+            rkey = dict(zip(recon.key, values, strict=True))
+            remember(key, partition_of(key, partitions), recon, None, state, rkey)
+        log.info("keys with a wake-up: %d (%d of unknown recons skipped)", len(wakeups), skipped)
 
     return app

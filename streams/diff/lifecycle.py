@@ -162,7 +162,15 @@ def break_id(recon: str, key: dict[str, str | None], generation: int) -> str:
 def apply_record(
     recon: Recon, state: KeyState, key: dict[str, str | None], rec: Incoming, now: datetime
 ) -> tuple[KeyState, list[Event]]:
-    """Fold one record into the key's state: new booking, amendment or tombstone."""
+    """Fold one record, appended at ``now``, into the key's state: new booking, amendment or
+    tombstone. A wake-up the key had before ``now`` happens first, as if its timer had come
+    in time, so the outcome never depends on whether the timer or the record is seen first.
+    """
+    events: list[Event] = []
+    due = state.wakeup(recon)
+    if due is not None and due[0] <= now:
+        expired, events = on_timer(recon, state, key, due[0])
+        state = expired or KeyState()
     bookings = dict(state.bookings)
     held = bookings.get(rec.source, ())
     if rec.deleted:
@@ -173,18 +181,24 @@ def apply_record(
         others = tuple(b for b in held if b.record_id != rec.record_id)
         kept = (*others, Booking(rec.record_id, rec.fields))
     bookings[rec.source] = kept
-    return evaluate(recon, replace(state, bookings=bookings), key, now)
+    state, more = evaluate(recon, replace(state, bookings=bookings), key, now)
+    return state, events + more
 
 
 def on_timer(
-    recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
+    recon: Recon, state: KeyState, key: dict[str, str | None], deadline: datetime
 ) -> tuple[KeyState | None, list[Event]]:
-    """A key's wake-up: re-evaluate its match window, or forget a key settled for longer than
-    the recon's ``state_retention`` (None: delete it). A key that ever had a break keeps its
-    episode number, so a later break under the same key still gets a new ``break_id``."""
-    if state.settled_since is not None and now - state.settled_since >= recon.state_retention:
+    """A key's wake-up at ``deadline``: re-evaluate its match window, or forget a key settled
+    for longer than the recon's ``state_retention`` (None: delete it). A key that ever had a
+    break keeps its episode number, so a later break under the same key still gets a new
+    ``break_id``. A timer for a deadline the key no longer has (a record came and moved it)
+    changes nothing."""
+    due = state.wakeup(recon)
+    if due is None or deadline < due[0]:
+        return state, []
+    if state.settled_since is not None and deadline - state.settled_since >= recon.state_retention:
         return (KeyState(generation=state.generation) if state.generation else None), []
-    return evaluate(recon, state, key, now)
+    return evaluate(recon, state, key, deadline)
 
 
 def evaluate(

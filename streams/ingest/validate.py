@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from streams.keys import recon_key_bytes
 from streams.recon import Recon
 from streams.values import BadValue, FieldType, Value, parse, render
 
@@ -29,10 +29,6 @@ class CanonicalRow:
     def kafka_key(self, recon: str) -> bytes:
         """The partitioning key: every source of a recon key lands in the same partition."""
         return recon_key_bytes(recon, self.key)
-
-
-def recon_key_bytes(recon: str, key: Mapping[str, str | None]) -> bytes:
-    return json.dumps([recon, list(key.values())], separators=(",", ":")).encode()
 
 
 def canonical_row(recon: Recon, source: str, raw: Mapping[str, Any]) -> CanonicalRow:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -97,6 +98,38 @@ class Pipeline:
         return ledger.counts.published + custody.counts.published
 
 
+    def publish_lagged(
+        self, recon: str, pairs: list[TradePair], per_second: float, lag: float
+    ) -> None:
+        """Publish the ledger's rows at ``per_second`` trades a second and the custodian's
+        rows of the same trades ``lag`` seconds behind them, at the same pace."""
+        definition = load_recon(self.env["DATABASE_URL"], recon)
+        topics = Topics(self.env["GREENAI_TOPIC_PREFIX"])
+
+        def side(source: str, delay: float) -> None:
+            producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], **{"linger.ms": 5})
+            publisher = SourcePublisher(producer, topics, definition, source)
+            start = begin + delay
+            time.sleep(max(0.0, start - time.monotonic()))
+            for n, pair in enumerate(pairs, start=1):
+                for row in pair.ledger if source == "ledger" else pair.custody:
+                    publisher.publish(RawRow(f"{source}:{n}", row))
+                if n % 20 == 0:
+                    producer.flush()
+                    time.sleep(max(0.0, start + n / per_second - time.monotonic()))
+            producer.flush()
+
+        begin = time.monotonic()
+        threads = [
+            threading.Thread(target=side, args=("ledger", 0.0)),
+            threading.Thread(target=side, args=("custody", lag)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
 def isolated_env(servers: ServerUrls, home: Path, name: str) -> dict[str, str]:
     tag = f"{name}_{uuid.uuid4().hex[:8]}"
     return {
@@ -111,7 +144,12 @@ def isolated_env(servers: ServerUrls, home: Path, name: str) -> dict[str, str]:
 
 
 def start_pipeline(
-    servers: ServerUrls, home: Path, name: str, *, diff_workers: int = 1
+    servers: ServerUrls,
+    home: Path,
+    name: str,
+    *,
+    diff_workers: int = 1,
+    diff_env: dict[str, str] | None = None,
 ) -> Pipeline:
     env = isolated_env(servers, home, name)
     migrate(env["DATABASE_URL"])
@@ -121,7 +159,7 @@ def start_pipeline(
     )
     for n in range(1, diff_workers + 1):
         name_n = "diff" if diff_workers == 1 else f"diff-{n}"
-        pipeline.start(name_n, PROCESSES["diff"], GREENAI_WORKER_ID=str(n))
+        pipeline.start(name_n, PROCESSES["diff"], GREENAI_WORKER_ID=str(n), **(diff_env or {}))
     pipeline.start("attribution", PROCESSES["attribution"])
     pipeline.start("bff", PROCESSES["bff"])
     deadline = time.monotonic() + 90

@@ -1,0 +1,37 @@
+"""The diff table's value (pure): a key's state and the last input offset applied to it.
+
+Faust commits input offsets only after flushing what it produced, but the table's
+changelog may be ahead of the committed offsets after a crash. Each key therefore
+remembers the last offset it applied from each input topic (records ``r``, timers ``t``):
+a redelivered message is recognised and not applied twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from streams.diff.lifecycle import KeyState, state_from_json, state_to_json
+
+RECORDS, TIMERS = "r", "t"
+
+
+@dataclass
+class Stored:
+    state: KeyState = field(default_factory=KeyState)
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, raw: bytes | None) -> Stored:
+        if not raw:
+            return cls()
+        data = json.loads(raw)
+        return cls(state_from_json(data["s"]), data["o"])
+
+    def dump(self) -> bytes:
+        data = {"s": state_to_json(self.state), "o": self.offsets}
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    def seen(self, topic: str, offset: int) -> bool:
+        """Whether the message at ``offset`` of ``topic`` was applied already."""
+        return offset <= self.offsets.get(topic, -1)

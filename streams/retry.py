@@ -1,0 +1,117 @@
+"""Waiting out a dependency that went away: capped exponential backoff and one log line.
+
+A worker that loses PostgreSQL, Redis or Kafka keeps its process and its place: it retries
+with backoff, says once that the dependency is unreachable and once that it is back (with
+how long it was gone), and carries on where it stopped.
+
+>>> delays = Backoff(first=0.5, cap=4.0, jitter=0.0)
+>>> [delays.next() for _ in range(5)]
+[0.5, 1.0, 2.0, 4.0, 4.0]
+>>> delays.reset(); delays.next()
+0.5
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class Backoff:
+    """Delays that double from ``first`` up to ``cap``, with +/- ``jitter`` (a fraction)."""
+
+    def __init__(self, first: float = 0.5, cap: float = 10.0, jitter: float = 0.2) -> None:
+        self.first = first
+        self.cap = cap
+        self.jitter = jitter
+        self._next = first
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.cap)
+        if self.jitter:
+            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+class Outage:
+    """Logs when ``what`` becomes unreachable and when it is back; silent in between."""
+
+    def __init__(self, what: str, log: logging.Logger) -> None:
+        self.what = what
+        self.log = log
+        self.since: float | None = None
+
+    @property
+    def ongoing(self) -> bool:
+        return self.since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.log.warning("%s unreachable (%s); retrying with backoff", self.what, reason)
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            self.log.warning(
+                "%s reachable again after %.1fs", self.what, time.monotonic() - self.since
+            )
+            self.since = None
+
+
+async def until_done(
+    attempt: Callable[[], Awaitable[T]],
+    outage: Outage,
+    retry_on: tuple[type[BaseException], ...],
+    backoff: Backoff | None = None,
+) -> T:
+    """Await ``attempt()`` until it succeeds, sleeping with backoff after each failure of a
+    type in ``retry_on`` (anything else propagates)."""
+    delays = backoff or Backoff()
+    while True:
+        try:
+            result = await attempt()
+        except retry_on as exc:
+            outage.failed(exc)
+            await asyncio.sleep(delays.next())
+            continue
+        outage.recovered()
+        return result
+
+
+def until_done_sync(
+    attempt: Callable[[], T],
+    outage: Outage,
+    retry_on: tuple[type[BaseException], ...],
+    backoff: Backoff | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> T:
+    """:func:`until_done` for threads; raises :class:`Stopped` once ``stop()`` is true."""
+    delays = backoff or Backoff()
+    while True:
+        try:
+            result = attempt()
+        except retry_on as exc:
+            outage.failed(exc)
+            deadline = time.monotonic() + delays.next()
+            while time.monotonic() < deadline:
+                if stop():
+                    raise Stopped(outage.what) from exc
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            continue
+        outage.recovered()
+        return result
+
+
+class Stopped(Exception):
+    """The caller asked to stop while a dependency was still unreachable."""
