@@ -130,7 +130,7 @@ def stages(engine: Engine, recon: Recon, data: list[dict[str, Any]]) -> dict[str
     compiled = attributor.model.compiled
     hst = AnomalyScorer()
     for v in vectors[:1200]:
-        hst.score_and_learn(v, 100.0)
+        hst.learn(v)
     steps: dict[str, Callable[[int], Any]] = {
         "avro_decode": lambda i: avro.decode(raw[i]),
         "extract": lambda i: extract(data[i], sources),
@@ -138,7 +138,7 @@ def stages(engine: Engine, recon: Recon, data: list[dict[str, Any]]) -> dict[str
         "rules": lambda i: attribute(feats[i], rates),
         "model_predict": lambda i: compiled.proba(*compiled.inputs(vectors[i])),
         "attribute_with_explanation": lambda i: attributor.attribute(feats[i], rates),
-        "anomaly_hst": lambda i: hst.score_and_learn(vectors[i], 100.0),
+        "anomaly_hst": lambda i: hst.score(vectors[i]),
         "materiality_and_decide": lambda i: decide(
             feats[i], "FEE", 0.9, fx_rates=rates, money=materiality(feats[i], rates)
         ),

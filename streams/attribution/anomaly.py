@@ -1,20 +1,21 @@
 """How unusual a break looks (pure): River ``anomaly.HalfSpaceTrees`` over a few vector
 features scaled into [0, 1] by fixed limits (HST assumes that range).
 
-Each worker keeps its own detector, learning from every break it attributes (unlabelled),
-so it follows the mix of breaks its partitions see. The score is 0 until the first window
-of ``WINDOW`` learned breaks is complete (HST has no reference mass before that).
+The detector is part of the model: it learns from the breaks analysts label, in the order
+of the feedback log, is checkpointed with the model and rolled back with it. A break's score
+therefore depends only on the break and the labels folded so far, never on the order in
+which the workers happened to see other breaks: a replay or a crash after the same labels
+gives the same scores. The score is 0 until the first window of ``WINDOW`` labelled breaks
+is complete (HST has no reference mass before that).
 """
 
 from __future__ import annotations
-
-import math
 
 from river import anomaly
 
 from streams.attribution.features import Vector
 
-WINDOW = 250
+WINDOW = 50
 LIMITS: dict[str, tuple[float, float]] = {
     "amount.delta_abs_log10": (-4.0, 10.0),
     "amount.delta_rel_log10": (-12.0, 1.0),
@@ -27,43 +28,33 @@ LIMITS: dict[str, tuple[float, float]] = {
     "fields.n": (0.0, 10.0),
     "text.similarity": (0.0, 1.0),
     "other_numeric.delta_rel_log10": (-12.0, 1.0),
-    "materiality_log10": (0.0, 10.0),
 }
 
 
-def scaled(v: Vector, materiality: float) -> dict[str, float]:
+def scaled(v: Vector) -> dict[str, float]:
     """The detector's input: each watched feature mapped into [0, 1] and clipped."""
     out = {}
     for name, (low, high) in LIMITS.items():
-        if name == "materiality_log10":
-            raw = math.log10(1 + materiality)
-        else:
-            value = v.get(name, low)
-            raw = value if isinstance(value, float | int) else low
+        value = v.get(name, low)
+        raw = value if isinstance(value, float | int) else low
         out[name] = min(1.0, max(0.0, (raw - low) / (high - low)))
     return out
 
 
 class AnomalyScorer:
-    """Scores every break; learns one in ``learn_every`` (the reference mass of a window is
-    estimated as well from a sample, at a fraction of the cost)."""
-
-    def __init__(
-        self, seed: int = 42, n_trees: int = 10, height: int = 8, learn_every: int = 4
-    ) -> None:
+    def __init__(self, seed: int = 42, n_trees: int = 10, height: int = 8) -> None:
         self.detector = anomaly.HalfSpaceTrees(
             n_trees=n_trees, height=height, window_size=WINDOW, seed=seed
         )
-        self.learn_every = learn_every
-        self.seen = 0
         self.learned = 0
 
-    def score_and_learn(self, v: Vector, materiality: float) -> float:
-        """The anomaly score in [0, 1] (high: unusual), then learn the break (sampled)."""
-        x = scaled(v, materiality)
-        score = float(self.detector.score_one(x)) if self.learned >= WINDOW else 0.0
-        if self.seen % self.learn_every == 0:
-            self.detector.learn_one(x)
-            self.learned += 1
-        self.seen += 1
-        return score
+    def score(self, v: Vector) -> float:
+        """The anomaly score in [0, 1] (high: unusual); learns nothing."""
+        if self.learned < WINDOW:
+            return 0.0
+        return float(self.detector.score_one(scaled(v)))
+
+    def learn(self, v: Vector) -> None:
+        """A labelled break joins the reference."""
+        self.detector.learn_one(scaled(v))
+        self.learned += 1

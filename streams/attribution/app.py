@@ -25,6 +25,7 @@ from typing import Any
 import faust
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from streams.attribution import metrics, versions
 from streams.attribution.config import AttributionConfig
@@ -39,7 +40,8 @@ from streams.attribution.learner import (
     dumps,
     loads,
 )
-from streams.avro import DecodeError, codec
+from streams.avro import codec
+from streams.retry import Outage, until_done, until_done_sync
 from streams.settings import Settings
 from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
 
@@ -59,58 +61,94 @@ class ModelKeeper:
         self.ready = asyncio.Event()
         self.saved_offset = -1
         self.worker = f"{settings.topic_prefix}/attribution/{settings.worker_id}"
+        self.outage = Outage("PostgreSQL (model)", log)
 
     @property
     def learner(self) -> Learner:
         return self.engine.learner
 
     async def load(self) -> None:
+        """The newest good checkpoint: one that fails its integrity check, or that this
+        River version or checkpoint format cannot read, is skipped for the one before it;
+        with none left, the model is rebuilt from the whole feedback log."""
         url = self.settings.database()
-        found = await asyncio.to_thread(versions.latest, url)
-        if found is not None:
-            try:
-                self.engine.learner = loads(found.state)
-                self.saved_offset = found.feedback_offset
-                metrics.MODEL_VERSION.set(found.version)
-                log.info(
-                    "model version %d loaded (feedback offset %d, %d labels)",
-                    found.version,
-                    found.feedback_offset,
-                    self.learner.labels_seen,
-                )
-            except IncompatibleCheckpoint as exc:
-                log.warning("%s: rebuilding the model from the feedback log", exc)
-        if found is None:
-            await self.checkpoint()  # version 1: the rule prior, before any label
+
+        def choose() -> tuple[versions.Checkpoint, Learner] | None:
+            for found in versions.newest_first(url):
+                if not found.intact:
+                    log.error("model version %d fails its integrity check; skipped", found.version)
+                    continue
+                try:
+                    return found, loads(found.state)
+                except IncompatibleCheckpoint as exc:
+                    log.warning("model version %d skipped: %s", found.version, exc)
+            return None
+
+        chosen = await until_done(
+            lambda: asyncio.to_thread(choose), self.outage, (psycopg.OperationalError,)
+        )
+        if chosen is None:
+            log.warning("no usable model checkpoint: rebuilding the model from the feedback log")
+            # the rule prior, as a version (the feedback log then rebuilds what it teaches)
+            await until_done(self.checkpoint, self.outage, (psycopg.OperationalError,))
+        else:
+            found, self.engine.learner = chosen
+            self.saved_offset = found.feedback_offset
+            metrics.MODEL_VERSION.set(found.version)
+            log.info(
+                "model version %d loaded (feedback offset %d, %d labels)",
+                found.version,
+                found.feedback_offset,
+                self.learner.labels_seen,
+            )
         self._gauges()
         self.ready.set()
 
-    async def fold(self, offset: int, value: bytes, sink: Sinks) -> None:
-        """Apply the feedback message at ``offset`` (bad ones are dead-lettered and skipped)."""
+    async def fold(self, offset: int, value: bytes | None, sink: Sinks) -> None:
+        """Apply the feedback message at ``offset``; one that cannot be decoded or applied
+        is dead-lettered and skipped, so the model never stops learning at it."""
         try:
+            if value is None:
+                raise ValueError("null value")
             event = feedback_codec().decode(value)
-        except DecodeError as exc:
-            if offset >= self.learner.next_offset:
-                self.learner.next_offset = offset + 1
-            await sink.dead(f"feedback/0@{offset}", value, str(exc))
+        except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
+            self._skip(offset)
+            await sink.dead(f"feedback/0@{offset}", value, f"undecodable Feedback: {exc!r}")
             return
         stored: bytes | None = None
         if event["action"] == "ROLLBACK" and offset >= self.learner.next_offset:
-            try:
-                stored = await asyncio.to_thread(
-                    versions.state_of, self.settings.database(), int(event["model_version"])
-                )
-            except LookupError as exc:
-                log.warning("rollback ignored: %s", exc)
+            version = int(event["model_version"])
+
+            def state() -> bytes | None:
+                try:
+                    return versions.state_of(self.settings.database(), version)
+                except LookupError as exc:
+                    log.warning("rollback ignored: %s", exc)
+                    return None
+
+            stored = await until_done(
+                lambda: asyncio.to_thread(state), self.outage, (psycopg.OperationalError,)
+            )
 
         def load_version(version: int) -> bytes:
             if stored is None:
                 raise LookupError(f"no model version {version}")
             return stored
 
-        for alert in self.learner.apply(offset, event, load_version):
+        try:
+            alerts = self.learner.apply(offset, event, load_version)
+        except Exception as exc:
+            log.exception("feedback at offset %d cannot be applied", offset)
+            self._skip(offset)
+            await sink.dead(f"feedback/0@{offset}", value, f"cannot apply: {exc!r}")
+            return
+        for alert in alerts:
             await sink.alert(alert, self.worker)
         self._gauges()
+
+    def _skip(self, offset: int) -> None:
+        if offset >= self.learner.next_offset:
+            self.learner.next_offset = offset + 1
 
     async def checkpoint(self) -> None:
         learner = self.learner
@@ -149,8 +187,9 @@ class Sinks:
         self.dead_topic = dead_topic
         self.alerts_topic = alerts_topic
         self._conn: psycopg.Connection | None = None
+        self._outage = Outage("PostgreSQL (decisions)", log)
 
-    async def dead(self, location: str, raw: bytes, reason: str) -> None:
+    async def dead(self, location: str, raw: bytes | None, reason: str) -> None:
         await dead_letter(
             self.dead_topic,
             recon="",
@@ -184,20 +223,20 @@ class Sinks:
         log.warning("drift alert %s: %s", alert_id, alert.message)
 
     def record(self, decisions: list[DecisionRecord]) -> None:
-        """Store a batch's decisions (blocking; reconnects, then gives up loudly)."""
-        for attempt in range(1, RECORD_ATTEMPTS + 1):
+        """Store a batch's decisions (blocking: run it in a thread). While PostgreSQL is away
+        this waits and retries, so the batch is neither lost nor acknowledged early."""
+
+        def attempt() -> None:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.settings.database(), connect_timeout=5)
             try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(self.settings.database())
                 record(self._conn, decisions)
-                return
             except psycopg.OperationalError:
-                log.exception("recording decisions failed (attempt %d)", attempt)
+                self._conn.close()
                 self._conn = None
-                time.sleep(attempt)
-        # Crash-only: the batch is not acknowledged, so a restarted worker redoes it.
-        log.error("PostgreSQL unreachable: exiting so the worker is restarted")
-        os._exit(70)
+                raise
+
+        until_done_sync(attempt, self._outage, (psycopg.OperationalError,))
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -224,14 +263,23 @@ def create_app(settings: Settings) -> faust.App:
             decided: list[DecisionRecord] = []
             for event in events:
                 message = event.message
+                where = f"{message.topic}/{message.partition}@{message.offset}"
                 try:
+                    if event.value is None:
+                        raise ValueError("null value")
                     brk = BREAK.decode(event.value)
-                except DecodeError as exc:
-                    where = f"{message.topic}/{message.partition}@{message.offset}"
-                    await sinks.dead(where, event.value, str(exc))
+                except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
+                    await sinks.dead(where, event.value, f"undecodable Break: {exc!r}")
                     continue
-                done = engine.process(brk, recons.get(brk["recon"]))
-                out.append((event.key, BREAK.encode(done.datum)))
+                done = engine.process(brk, await recons.lookup(brk["recon"]))
+                try:
+                    value = BREAK.encode(done.datum)
+                except Exception as exc:
+                    await sinks.dead(
+                        where, event.value, f"cannot encode the attributed break: {exc!r}"
+                    )
+                    continue
+                out.append((event.key, value))
                 decided.append(done.decision)
             for (cause, disposition), n in Counter(
                 (d.cause, d.disposition) for d in decided
@@ -265,12 +313,14 @@ def create_app(settings: Settings) -> faust.App:
             return
         try:
             await keeper.checkpoint()
-        except psycopg.Error:  # the next tick retries; until then a restart replays more
-            log.warning("checkpoint failed; retrying", exc_info=True)
+        except psycopg.OperationalError as exc:  # the next tick retries; a restart replays more
+            keeper.outage.failed(exc)
+        else:
+            keeper.outage.recovered()
 
     @app.timer(interval=2.0)
     async def reload_recons() -> None:
-        await asyncio.to_thread(recons.refresh)
+        await recons.refresh()
 
     return app
 
@@ -284,7 +334,7 @@ async def _follow(settings: Settings, topic: str, keeper: ModelKeeper, sinks: Si
         auto_offset_reset="earliest",
         client_id=f"{settings.topic_prefix}-attribution-{settings.worker_id}-feedback",
     )
-    await consumer.start()
+    await until_done(consumer.start, Outage("Kafka (feedback)", log), (KafkaError,))
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         if len(partitions) > 1:

@@ -7,9 +7,9 @@ overrides on top. No Kafka and no SQL: the worker, the benchmark and the tests d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from streams.attribution.anomaly import AnomalyScorer
 from streams.attribution.decisions import DecisionRecord
 from streams.attribution.discriminator import Decision, decide, materiality
 from streams.attribution.features import extract
@@ -17,6 +17,8 @@ from streams.attribution.learner import Learner
 from streams.attribution.policy import DEFAULT_RULES
 from streams.attribution.rules import Attribution, Evidence
 from streams.recon import Recon
+
+UNATTRIBUTED = "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,19 @@ class Attributed:
 
 
 class Engine:
-    def __init__(self, learner: Learner | None = None, anomaly: AnomalyScorer | None = None):
+    def __init__(self, learner: Learner | None = None) -> None:
         self.learner = learner or Learner()
-        self.anomaly = anomaly or AnomalyScorer()
 
     def process(self, brk: dict[str, Any], recon: Recon | None) -> Attributed:
+        """Attribute one break. A break the model cannot take (values beyond what its
+        arithmetic handles, say) still flows on, never stopping the worker: cause UNKNOWN,
+        queued for an analyst at the top priority, the error as its explanation."""
+        try:
+            return self._attribute(brk, recon)
+        except (ArithmeticError, ValueError, TypeError, KeyError, IndexError) as exc:
+            return self._unattributed(brk, f"{type(exc).__name__}: {exc}"[:200])
+
+    def _attribute(self, brk: dict[str, Any], recon: Recon | None) -> Attributed:
         sources = recon.source_names if recon else sorted(brk["records"])
         rates = recon.fx_rates if recon else {}
         rules = (recon.discriminator if recon else None) or DEFAULT_RULES
@@ -44,7 +54,8 @@ class Engine:
             )
             decided_by = "analyst"
         money = materiality(f, rates, rules.reporting_currency)
-        score = self.anomaly.score_and_learn(v, float(money)) if brk["status"] == "OPEN" else 0.0
+        part = self.learner.part
+        score = part.anomaly.score(v) if brk["status"] == "OPEN" else 0.0
         decision = decide(
             f,
             found.cause,
@@ -82,5 +93,30 @@ class Engine:
             decided_by=decided_by,
             model_offset=self.learner.next_offset,
             reasons=decision.reasons,
+        )
+        return Attributed(datum, record)
+
+    def _unattributed(self, brk: dict[str, Any], reason: str) -> Attributed:
+        evidence = Evidence("attribution_error", reason, 1.0)
+        datum = brk | {
+            "cause": UNATTRIBUTED,
+            "confidence": 0.0,
+            "explanation": [evidence._asdict()],
+            "disposition": "QUEUE",
+            "priority": 1,
+        }
+        record = DecisionRecord(
+            break_id=brk["break_id"],
+            version=brk["version"],
+            recon=brk["recon"],
+            cause=UNATTRIBUTED,
+            confidence=0.0,
+            disposition="QUEUE",
+            priority=1,
+            materiality=Decimal(0),
+            anomaly=0.0,
+            decided_by="model",
+            model_offset=self.learner.next_offset,
+            reasons=(f"attribution failed: {reason}",),
         )
         return Attributed(datum, record)

@@ -1,10 +1,11 @@
 """The learner (pure): everything the feedback log determines, folded offset by offset.
 
-The cause model, the labels it has learned, the analysts' overrides of single breaks, the
-prequential accuracy on labels and the ADWIN drift detector on the model's error stream are
-a function of the feedback events in order. :meth:`Learner.apply` skips offsets it already
-reflects, so replaying the log after a restart from a checkpoint never learns a label
-twice; a checkpoint is the pickled learner together with ``next_offset``.
+The cause model, the anomaly detector, the labels they have learned, the analysts'
+overrides of single breaks, the prequential accuracy on labels and the ADWIN drift detector
+on the model's error stream are a function of the feedback events in order.
+:meth:`Learner.apply` skips offsets it already reflects, so replaying the log after a
+restart from a checkpoint never learns a label twice; a checkpoint is the pickled learner
+together with ``next_offset``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typing import Any
 import river
 from river import drift, metrics, utils
 
+from streams.attribution.anomaly import AnomalyScorer
 from streams.attribution.attributor import Attributor
 from streams.attribution.features import extract
 from streams.attribution.feedback import read_snapshot
 
-FORMAT = 1
+FORMAT = 2  # 2: the anomaly detector is part of the model
 ACCURACY_WINDOW = 200
 # Labels are few and each one counts: check every label (clock=1), and be more sensitive than
 # ADWIN's default delta (0.002 misses a wrong-labelling burst the model absorbs in ~20 labels).
@@ -59,6 +61,7 @@ class ModelPart:
     """What a ROLLBACK replaces: the model and what measures it."""
 
     attributor: Attributor = field(default_factory=Attributor)
+    anomaly: AnomalyScorer = field(default_factory=AnomalyScorer)
     labels: Counter[str] = field(default_factory=Counter)
     errors: drift.ADWIN = field(default_factory=error_detector)
     drifts: int = 0
@@ -136,6 +139,7 @@ class Learner:
                 )
             )
         part.attributor.learn(v, cause)
+        part.anomaly.learn(v)
         part.labels[cause] += 1
         return alerts
 
@@ -185,7 +189,12 @@ def dumps(learner: Learner) -> bytes:
 
 def loads(data: bytes) -> Learner:
     """A learner from a checkpoint (stored by greenai itself: pickle is trusted here)."""
-    payload = pickle.loads(data)
+    try:
+        payload = pickle.loads(data)
+    except Exception as exc:  # pickle raises almost anything on foreign or damaged bytes
+        raise IncompatibleCheckpoint(f"unreadable checkpoint: {exc!r}") from None
+    if not isinstance(payload, dict):
+        raise IncompatibleCheckpoint("unreadable checkpoint: not a greenai model")
     if payload.get("format") != FORMAT or payload.get("river") != river.__version__:
         raise IncompatibleCheckpoint(
             f"checkpoint written by river {payload.get('river')} (format "

@@ -8,6 +8,8 @@ log and keeps its own checkpoints) and the first writer wins.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,12 @@ class Checkpoint:
     version: int
     feedback_offset: int
     state: bytes
+    sha256: str
+
+    @property
+    def intact(self) -> bool:
+        """Whether the state is the one written: checked before it is ever unpickled."""
+        return hashlib.sha256(self.state).hexdigest() == self.sha256
 
 
 def save(
@@ -44,8 +52,9 @@ def save(
         row = conn.execute(
             """
             INSERT INTO model_versions (feedback_offset, labels_seen, based_on, model,
-                                        river_version, metrics, state, created_by)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                                        river_version, metrics, state, state_sha256,
+                                        created_by)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (river_version, feedback_offset) DO NOTHING
             RETURNING version
             """,
@@ -57,6 +66,7 @@ def save(
                 river.__version__,
                 Jsonb(metrics),
                 state,
+                hashlib.sha256(state).hexdigest(),
                 created_by,
             ],
         ).fetchone()
@@ -70,26 +80,45 @@ def save(
         return int(row[0])
 
 
+def newest_first(database_url: str) -> Iterator[Checkpoint]:
+    """This River version's checkpoints, the one reflecting the most feedback first (a
+    loader falls back along them past a corrupt or unreadable one)."""
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        ids = conn.execute(
+            "SELECT version FROM model_versions WHERE river_version = %s "
+            "ORDER BY feedback_offset DESC",
+            [river.__version__],
+        ).fetchall()
+        for (version,) in ids:
+            row = conn.execute(
+                "SELECT version, feedback_offset, state, state_sha256 FROM model_versions "
+                "WHERE version = %s",
+                [version],
+            ).fetchone()
+            if row is not None:
+                yield Checkpoint(int(row[0]), int(row[1]), bytes(row[2]), str(row[3]))
+
+
 def latest(database_url: str) -> Checkpoint | None:
     """The checkpoint of this River version that reflects the most feedback (None: none)."""
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            "SELECT version, feedback_offset, state FROM model_versions "
-            "WHERE river_version = %s ORDER BY feedback_offset DESC LIMIT 1",
-            [river.__version__],
-        ).fetchone()
-    return Checkpoint(int(row[0]), int(row[1]), bytes(row[2])) if row else None
+    return next(newest_first(database_url), None)
 
 
 def state_of(database_url: str, version: int) -> bytes:
-    """The stored learner of ``version``; LookupError when there is none."""
+    """The stored learner of ``version``, integrity-checked; LookupError when there is none
+    or it is corrupt."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            "SELECT state FROM model_versions WHERE version = %s", [version]
+            "SELECT version, feedback_offset, state, state_sha256 FROM model_versions "
+            "WHERE version = %s",
+            [version],
         ).fetchone()
     if row is None:
         raise LookupError(f"no model version {version} (see `greenai model versions`)")
-    return bytes(row[0])
+    found = Checkpoint(int(row[0]), int(row[1]), bytes(row[2]), str(row[3]))
+    if not found.intact:
+        raise LookupError(f"model version {version} fails its integrity check")
+    return found.state
 
 
 def listing(database_url: str, limit: int = 50) -> list[dict[str, Any]]:
