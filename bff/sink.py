@@ -1,31 +1,47 @@
 """The sink: attributed breaks from Kafka into PostgreSQL, then out to Redis for SSE.
 
 At-least-once with idempotent writes: a batch is upserted in one transaction (by version),
-published to Redis, and only then are the Kafka offsets committed. A crash between the two
-replays the batch, which the version guard turns into no-ops.
+and only then are its Kafka offsets committed; a crash in between replays the batch, which
+the version guard turns into no-ops.
+
+Nothing a dependency or a message does stops it:
+
+- PostgreSQL away: the batch waits and retries with backoff, uncommitted (storage lags, it
+  never skips).
+- Redis away: storing and committing go on; the fan-out of those changes is skipped, and
+  SSE clients recover them from the change feed (``seq``), never from Redis.
+- Kafka away: consuming pauses, dead letters and the commit wait and retry.
+- A message that is not a Break (empty, truncated, random bytes, null), or one PostgreSQL
+  refuses to store, goes to the dead-letter topic alone with its reason.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import redis
-from confluent_kafka import Consumer, KafkaError
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
-from bff.db import upsert_breaks
+from bff.db import StoredChange, newest_versions, store_breaks
 from bff.models import BreakOut
-from streams.avro import DecodeError, codec
-from streams.kafka import SafeProducer
+from streams.avro import codec
+from streams.kafka import DeliveryFailed, SafeProducer
+from streams.retry import Outage, Stopped, until_done_sync
 from streams.settings import Settings
 from streams.topics import Topics
+from streams.worker import raw_text
 
 log = logging.getLogger(__name__)
 BATCH = 500
+BREAK = codec("Break")
+DEAD = codec("DeadLetter")
 
 
 def channel(prefix: str) -> str:
@@ -33,14 +49,24 @@ def channel(prefix: str) -> str:
     return f"{prefix}:breaks"
 
 
+def fanout_message(seq: int, brk: BreakOut) -> str:
+    """What the sink publishes to Redis: the stored change's ``seq`` and the break."""
+    return json.dumps({"seq": seq, "break": brk.model_dump(mode="json")})
+
+
 class BreakSink:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topics = Topics(settings.topic_prefix)
         self.stored = 0
+        self.dead_lettered = 0
+        self.beat = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="break-sink", daemon=True)
-        self._codec = codec("Break")
+        self._postgres = Outage("PostgreSQL (sink)", log)
+        self._redis = Outage("Redis (fan-out)", log)
+        self._kafka = Outage("Kafka (sink)", log)
+        self._conn: psycopg.Connection[Any] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -48,6 +74,22 @@ class BreakSink:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def status(self) -> dict[str, Any]:
+        """What ``/healthz`` reports of the sink."""
+        waiting = [o.what for o in (self._postgres, self._kafka) if o.ongoing]
+        return {
+            "alive": self.alive,
+            "seconds_since_last_poll": round(time.monotonic() - self.beat, 1),
+            "waiting_for": waiting,
+            "fanout_down": self._redis.ongoing,
+            "stored": self.stored,
+            "dead_lettered": self.dead_lettered,
+        }
 
     def _run(self) -> None:
         consumer = Consumer(
@@ -60,64 +102,133 @@ class BreakSink:
         )
         consumer.subscribe([self.topics.attributed])
         dead = SafeProducer(self.settings.kafka())
-        fanout = redis.Redis.from_url(self.settings.redis())
-        conn = psycopg.connect(self.settings.database())
+        fanout = redis.Redis.from_url(
+            self.settings.redis(), socket_timeout=2, socket_connect_timeout=2
+        )
         try:
             while not self._stop.is_set():
                 messages = consumer.consume(BATCH, timeout=0.5)
-                if not messages:
-                    continue
+                self.beat = time.monotonic()
                 breaks = self._decode(messages, dead)
                 if breaks:
-                    upsert_breaks(conn, breaks)
-                    pipe = fanout.pipeline(transaction=False)
-                    for b in breaks:
-                        pipe.publish(
-                            channel(self.settings.topic_prefix),
-                            BreakOut.from_datum(b).model_dump_json(),
-                        )
-                    pipe.execute()
-                    self.stored += len(breaks)
-                dead.flush()
-                consumer.commit(asynchronous=False)
+                    stored = self._store(breaks, dead)
+                    self._fan_out(fanout, breaks, stored)
+                    self.stored += len(stored)
+                if messages:
+                    self._retry(dead.flush, self._kafka, (DeliveryFailed,))
+                    self._retry(
+                        lambda: consumer.commit(asynchronous=False),
+                        self._kafka,
+                        (KafkaException,),
+                    )
+        except Stopped:
+            pass
         except Exception:
-            # Crash-only: offsets of the failed batch are not committed, so a restarted BFF
-            # redoes it. Exiting lets the supervisor (greenai up, Kubernetes) restart us.
+            # Crash-only for what is left (a bug): the batch is not committed, so a restarted
+            # BFF redoes it. Exiting lets the supervisor (greenai up, Kubernetes) restart us.
             log.exception("break sink failed; exiting so the process is restarted")
+            logging.shutdown()
             os._exit(70)
         finally:
             consumer.close()
-            conn.close()
+            if self._conn is not None:
+                self._conn.close()
             fanout.close()
 
-    def _decode(self, messages: list[Any], dead: SafeProducer) -> list[dict[str, Any]]:
+    def _retry(self, attempt: Any, outage: Outage, errors: tuple[type[BaseException], ...]) -> Any:
+        return until_done_sync(attempt, outage, errors, stop=self._stop.is_set)
+
+    # -- one batch -----------------------------------------------------------------------
+
+    def _decode(self, messages: list[Message], dead: SafeProducer) -> list[dict[str, Any]]:
         breaks = []
         for m in messages:
-            if m.error():
-                if m.error().code() != KafkaError._PARTITION_EOF:
-                    log.warning("consume error: %s", m.error())
+            error = m.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    self._kafka.failed(KafkaException(error))
                 continue
+            self._kafka.recovered()
             try:
-                breaks.append(self._codec.decode(m.value()))
-            except DecodeError as exc:
+                value = m.value()
+                if value is None:
+                    raise ValueError("null value")
+                breaks.append(BREAK.decode(value))
+            except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
                 where = f"{m.topic()}/{m.partition()}@{m.offset()}"
-                dead.send(
-                    self.topics.deadletter,
-                    where.encode(),
-                    codec("DeadLetter").encode(
-                        {
-                            "recon": "",
-                            "source": "",
-                            "location": where,
-                            "raw": m.value().decode("utf-8", "backslashreplace"),
-                            "reason": str(exc),
-                            "stage": "sink",
-                            "at": datetime.now(UTC),
-                        }
-                    ),
-                )
+                self._dead_letter(dead, where, m.value(), f"undecodable Break: {exc!r}")
         return breaks
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
+    def _store(self, breaks: list[dict[str, Any]], dead: SafeProducer) -> list[StoredChange]:
+        """Upsert the batch; a batch PostgreSQL refuses is stored row by row, and a row it
+        refuses is dead-lettered alone."""
+        try:
+            return self._upsert(breaks)
+        except (psycopg.DataError, psycopg.IntegrityError):
+            pass
+        stored: list[StoredChange] = []
+        for brk in newest_versions(breaks):
+            try:
+                stored += self._upsert([brk])
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                reason = f"PostgreSQL refused the break: {str(exc).splitlines()[0]}"
+                raw = BREAK.encode(brk)
+                self._dead_letter(dead, f"break {brk['break_id']} v{brk['version']}", raw, reason)
+        return stored
+
+    def _upsert(self, breaks: list[dict[str, Any]]) -> list[StoredChange]:
+        def attempt() -> list[StoredChange]:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.settings.database(), connect_timeout=5)
+            try:
+                return store_breaks(self._conn, breaks)
+            except psycopg.OperationalError:
+                self._conn.close()
+                self._conn = None
+                raise
+
+        result: list[StoredChange] = self._retry(
+            attempt, self._postgres, (psycopg.OperationalError,)
+        )
+        return result
+
+    def _fan_out(
+        self, fanout: redis.Redis, breaks: list[dict[str, Any]], stored: list[StoredChange]
+    ) -> None:
+        """Publish the stored changes (best effort: skipped while Redis is away)."""
+        if not stored:
+            return
+        by_id = {b["break_id"]: b for b in newest_versions(breaks)}
+        messages = []
+        for change in stored:
+            try:
+                messages.append(
+                    fanout_message(change.seq, BreakOut.from_datum(by_id[change.break_id]))
+                )
+            except ValueError as exc:  # stored, but not in the API's shape: clients reload it
+                log.error("break %s is stored but cannot be streamed: %s", change.break_id, exc)
+        try:
+            pipe = fanout.pipeline(transaction=False)
+            for message in messages:
+                pipe.publish(channel(self.settings.topic_prefix), message)
+            pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            self._redis.failed(exc)
+            return
+        self._redis.recovered()
+
+    def _dead_letter(self, dead: SafeProducer, where: str, raw: bytes | None, reason: str) -> None:
+        value = DEAD.encode(
+            {
+                "recon": "",
+                "source": "",
+                "location": where,
+                "raw": raw_text(raw),
+                "reason": reason,
+                "stage": "sink",
+                "at": datetime.now(UTC),
+            }
+        )
+        log.warning("dead-lettered %s: %s", where, reason)
+        dead.send(self.topics.deadletter, where.encode(), value)
+        self.dead_lettered += 1

@@ -1,12 +1,12 @@
-"""``/api/breaks``: the stored breaks."""
+"""``/api/breaks``: the stored breaks, in keyset pages (newest first)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from bff.db import get_break, list_breaks
+from bff.db import MAX_PAGE, decode_cursor, encode_cursor, get_break, list_breaks
 from bff.models import BreakOut
 
 router = APIRouter(prefix="/api/breaks", tags=["breaks"])
@@ -15,11 +15,27 @@ router = APIRouter(prefix="/api/breaks", tags=["breaks"])
 @router.get("", response_model=list[BreakOut])
 async def breaks(
     request: Request,
-    recon: str | None = None,
+    response: Response,
+    recon: Annotated[str | None, Query(max_length=200)] = None,
     status: Literal["open", "resolved", "all"] = "open",
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> list[BreakOut]:
-    rows = await list_breaks(request.app.state.pool, recon=recon, status=status, limit=limit)
+    """A page of breaks, newest first. When there may be more, the response has a
+    ``Link: <...>; rel="next"`` header (and ``X-Next-Cursor``): follow it for the next page.
+    ``open`` is every break not settled yet, ``resolved`` every settled one."""
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise HTTPException(422, f"cursor: {exc}") from None
+    rows = await list_breaks(
+        request.app.state.pool, recon=recon, status=status, limit=limit, after=after
+    )
+    if len(rows) == limit:
+        following = encode_cursor(rows[-1])
+        url = request.url.include_query_params(cursor=following)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+        response.headers["X-Next-Cursor"] = following
     return [BreakOut.from_datum(r) for r in rows]
 
 

@@ -1,32 +1,33 @@
-"""``/api/stream``: breaks as they change, over Server-Sent Events (fed by Redis pub/sub)."""
+"""``/api/stream``: breaks as they change, over Server-Sent Events.
+
+Each event's id is the change's ``seq``. A client that reconnects sends it back as
+``Last-Event-ID`` (EventSource does so by itself; a new EventSource can pass
+``?last_event_id=``) and gets every change it missed, in order, before the live ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from bff.sink import channel
+from bff.hub import stream_changes
 
 router = APIRouter(prefix="/api", tags=["stream"])
 
 
 @router.get("/stream")
-async def stream(request: Request) -> EventSourceResponse:
-    redis = request.app.state.redis
-    prefix = request.app.state.settings.topic_prefix
-
-    async def events() -> AsyncIterator[dict[str, str]]:
-        pubsub = redis.pubsub()
-        await pubsub.subscribe(channel(prefix))
-        try:
-            yield {"event": "ready", "data": "{}"}
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    yield {"event": "break", "data": message["data"].decode()}
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
-
-    return EventSourceResponse(events(), ping=15)
+async def stream(
+    request: Request,
+    last_event_id: Annotated[str | None, Header()] = None,
+    resume: Annotated[str | None, Query(alias="last_event_id")] = None,
+) -> EventSourceResponse:
+    given = last_event_id or resume
+    since: int | None = None
+    if given:
+        if not given.isdigit():
+            raise HTTPException(422, "Last-Event-ID must be the id of an event of this stream")
+        since = int(given)
+    events = stream_changes(request.app.state.hub, request.app.state.pool, since)
+    return EventSourceResponse(events, ping=15)

@@ -11,15 +11,22 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from bff.db import breaks_query
+from bff.db import MAX_PAGE, page_query
 from bff.models import BreakOut
 from streams.settings import Settings
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    query, params = breaks_query(args.recon, args.status, args.limit)
+    rows: list[dict[str, Any]] = []
+    after = None
     with psycopg.connect(settings.database(), row_factory=dict_row) as conn:
-        rows = conn.execute(query, params).fetchall()
+        while len(rows) < args.limit:
+            query, params = page_query(args.recon, args.status, args.limit - len(rows), after)
+            page = conn.execute(query, params).fetchall()
+            rows += page
+            if len(page) < MAX_PAGE:
+                break
+            after = (page[-1]["updated_at"], page[-1]["break_id"])
     breaks = [BreakOut.from_datum(r).model_dump(mode="json") for r in rows]
     if args.json:
         print(json.dumps(breaks, indent=2))

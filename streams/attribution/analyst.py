@@ -223,14 +223,16 @@ class Analyst:
             conn.execute(
                 """
                 UPDATE breaks SET cause = %s, confidence = 1.0, explanation = %s,
-                       disposition = %s, priority = COALESCE(%s, priority)
+                       disposition = %s, priority = COALESCE(%s, priority),
+                       seq = nextval('break_changes')
                  WHERE break_id = %s
                 """,
                 [out.cause, Jsonb(evidence), out.disposition, plan.priority, out.break_id],
             )
         else:
             conn.execute(
-                "UPDATE breaks SET disposition = %s WHERE break_id = %s",
+                "UPDATE breaks SET disposition = %s, seq = nextval('break_changes') "
+                "WHERE break_id = %s",
                 [out.disposition, out.break_id],
             )
         if out.reversed and plan.decided_version is not None and out.disposition:
