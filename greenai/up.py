@@ -2,7 +2,8 @@
 
 Starts (or connects to) Kafka, PostgreSQL and Redis, applies migrations and topics, then
 runs the diff worker, the attribution worker and the BFF as child processes (restarting a
-child that dies), plus the demo feed with ``--demo``. Ctrl-C or SIGTERM stops everything.
+child that dies, with backoff: see ``greenai.localstack.supervisor``), plus the demo feed
+with ``--demo``. Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from greenai.localstack import LocalServers, ProcessGroup
 from greenai.localstack.ports import free_port
+from greenai.localstack.supervisor import RestartPolicy, exit_reason
 from streams.database import migrate, save_recon
 from streams.recon import load_recon
 from streams.settings import Settings
@@ -26,7 +28,6 @@ from streams.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
-MAX_RESTARTS = 5
 
 
 # The processes of the system, by name: each runs as ``python -m MODULE``.
@@ -118,16 +119,27 @@ def run_stack(settings: Settings, *, demo: bool) -> int:
 
 
 def _supervise(group: ProcessGroup, children: dict[str, list[str]], env: dict[str, str]) -> None:
-    """Restart a child that dies; give up on one that keeps dying."""
-    restarts: dict[str, int] = {}
+    """Restart a child that dies, with backoff over a sliding window; say which and why."""
+    policy = RestartPolicy()
+    due: dict[str, float] = {}  # child -> when to start it again
     while True:
-        exited = group.first_exit(timeout=1.0)
-        if exited is None:
-            continue
-        name, code = exited
-        restarts[name] = restarts.get(name, 0) + 1
-        if restarts[name] > MAX_RESTARTS:
-            raise RuntimeError(f"{name} keeps exiting (last code {code}); see its log")
-        print(f"greenai: {name} exited with code {code}; restarting", flush=True)
-        time.sleep(min(2 ** restarts[name], 10))
-        group.start(name, children[name], env)
+        exited = group.first_exit(timeout=0.5)
+        now = time.monotonic()
+        if exited is not None:
+            name, code = exited
+            delay = policy.exited(name, now)
+            reason = exit_reason(code, group.log_path(name))
+            if policy.failing(name, now):
+                print(
+                    f"greenai: {name} keeps failing ({policy.recent_exits(name)} exits in the "
+                    f"last {policy.window:.0f}s; {reason}); still restarting it, every "
+                    f"{delay:.0f}s; see {group.log_path(name)}",
+                    flush=True,
+                )
+            else:
+                print(f"greenai: {name} exited ({reason}); restarting in {delay:.0f}s", flush=True)
+            due[name] = now + delay
+        for name, at in list(due.items()):
+            if at <= now:
+                del due[name]
+                group.start(name, children[name], env)

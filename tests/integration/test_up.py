@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -107,4 +108,62 @@ def test_up_with_existing_servers_stops_on_ctrl_c(servers: ServerUrls, tmp_path:
     process, _ = _start_up(env)
     assert (tmp_path / "home" / "stack.json").exists()
     left = _stop(process, signal.SIGINT)
+    assert not left, f"processes left behind: {left}"
+
+
+def _child_pid(root: int, module: str) -> int | None:
+    for pid in _descendants(root):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if module.encode() in argv and _alive(pid):
+            return pid
+    return None
+
+
+def test_up_restarts_a_child_that_keeps_dying_and_says_which_and_why(
+    servers: ServerUrls, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        **servers.as_env(),
+        "GREENAI_HOME": str(tmp_path / "home"),
+        "GREENAI_BFF_PORT": str(free_port()),
+        "GREENAI_TOPIC_PREFIX": "uprestart",
+    }
+    process, _ = _start_up(env)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        killed: set[int] = set()
+        for _ in range(5):  # five deaths inside the window: more than the old lifetime budget
+            deadline = time.monotonic() + 60
+            pid = None
+            while time.monotonic() < deadline:
+                pid = _child_pid(process.pid, "streams.diff")
+                if pid is not None and pid not in killed:
+                    break
+                time.sleep(0.2)
+            assert pid is not None and pid not in killed, "the diff worker was not restarted"
+            os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("keeps failing" in li for li in lines):
+            time.sleep(0.2)
+        assert process.poll() is None, "greenai up gave up"
+        said = "".join(lines)
+        assert "diff exited (killed by SIGKILL); restarting in" in said
+        assert "diff keeps failing (5 exits in the last 120s; killed by SIGKILL)" in said
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _child_pid(process.pid, "streams.diff") in (
+            None,
+            *killed,
+        ):
+            time.sleep(0.2)
+        assert _child_pid(process.pid, "streams.diff") not in (None, *killed)
+    finally:
+        left = _stop(process, signal.SIGTERM)
+        reader.join(timeout=10)
     assert not left, f"processes left behind: {left}"
