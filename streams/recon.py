@@ -64,7 +64,23 @@ class SourceSpec(BaseModel):
     rename: dict[str, str] = Field(default_factory=dict)
     record_id: str | None = None
     date_formats: list[str] = Field(default_factory=list)
+    decimal_separator: str = Field(".", description="'.' or ',' in this source's decimal text")
+    thousands_separator: str | None = Field(
+        ",", description="Between groups of three digits: , . ' space NBSP NNBSP, or null"
+    )
     connector: dict[str, Any] | None = None
+
+    @field_validator("thousands_separator", mode="before")
+    @classmethod
+    def _no_grouping(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _separators(self) -> SourceSpec:
+        from streams.values import NumberFormat  # the rules live with the parser
+
+        NumberFormat(self.decimal_separator, self.thousands_separator)  # ValueError: why not
+        return self
 
 
 class Recon(BaseModel):

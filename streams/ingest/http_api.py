@@ -25,6 +25,7 @@ import httpx
 from streams.ingest.context import SourceContext, SourceError
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import Counts
+from streams.values import NumberText
 
 log = logging.getLogger("greenai.ingest.http")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would log every URL
@@ -82,9 +83,11 @@ def get_json(
                 raise SourceError(f"{url}: HTTP {status} {response.reason_phrase}")
             else:
                 try:
-                    return json.loads(response.text, parse_float=str, parse_int=str)
+                    return json.loads(response.text, parse_float=NumberText, parse_int=NumberText)
                 except json.JSONDecodeError as exc:
                     raise SourceError(f"{url}: the response is not JSON ({exc.msg})") from exc
+                except RecursionError:
+                    raise SourceError(f"{url}: the response is JSON nested too deeply") from None
         if attempt == policy.max_retries:
             raise SourceError(f"{url}: {problem}, gave up after {attempt + 1} attempts")
         log.warning("%s: %s, retrying in %.1fs", url, problem, delay)

@@ -8,7 +8,7 @@ from typing import Any
 
 from streams.keys import recon_key_bytes
 from streams.recon import Recon
-from streams.values import BadValue, FieldType, Value, parse, render
+from streams.values import BadValue, FieldType, NumberFormat, Value, parse, render
 
 DELETE_COLUMN = "_deleted"
 """A row whose ``_deleted`` column is true withdraws the source's record under its key (and
@@ -32,10 +32,12 @@ class CanonicalRow:
 
 
 def canonical_row(recon: Recon, source: str, raw: Mapping[str, Any]) -> CanonicalRow:
-    """Rename columns, parse every declared field by type, and check the key."""
+    """Rename columns, parse every declared field by type (decimal text as the source writes
+    it: ``decimal_separator``, ``thousands_separator``), and check the key."""
     spec = recon.sources[source]
     renamed = {spec.rename.get(column, column): value for column, value in raw.items()}
     formats = tuple(spec.date_formats)
+    numbers = NumberFormat(spec.decimal_separator, spec.thousands_separator)
     try:
         deleted = bool(parse(renamed.pop(DELETE_COLUMN, None), FieldType.BOOLEAN))
     except BadValue as exc:
@@ -48,7 +50,7 @@ def canonical_row(recon: Recon, source: str, raw: Mapping[str, Any]) -> Canonica
                 continue
             raise BadRow(f"missing column {name!r}")
         try:
-            fields[name] = parse(renamed[name], ftype, formats)
+            fields[name] = parse(renamed[name], ftype, formats, numbers)
         except BadValue as exc:
             raise BadRow(f"{name}: {exc}") from None
     key = {k: render(fields[k]) for k in recon.key}

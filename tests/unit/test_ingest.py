@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -81,3 +82,32 @@ def test_a_deleted_row_is_a_tombstone_that_needs_only_its_key(recon: Recon) -> N
         canonical_row(recon, "ledger", {"trade_id": "T1", "_deleted": "true"})
     with pytest.raises(BadRow, match="_deleted: not a boolean"):
         canonical_row(recon, "ledger", {"booking_id": "B1", "trade_id": "T1", "_deleted": "x"})
+
+
+def test_each_source_reads_decimal_text_with_its_own_separators(recon: Recon) -> None:
+    continental = recon.model_copy(deep=True)
+    spec = continental.sources["custody"]
+    spec.decimal_separator, spec.thousands_separator = ",", "."
+    row = {"TradeRef": "T1", "Amt": "1.234,50", "settle_date": "", "counterparty": ""}
+    assert canonical_row(continental, "custody", row).fields["amount"] == Decimal("1234.50")
+    with pytest.raises(BadRow) as refused:  # under the defaults it was once silently 1.2345
+        canonical_row(recon, "custody", row)
+    assert str(refused.value) == (
+        "amount: not a decimal with '.' as decimal separator and ',' between thousands: '1.234,50'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("Amt", "1" * 30, "amount: decimal out of range (at most 20 digits before the point)"),
+        ("settle_date", "10000-01-01", "settle_date: not a date"),
+        ("TradeRef", "T\ud800", "trade_id: not valid Unicode text (a lone surrogate)"),
+    ],
+)
+def test_values_the_pipeline_cannot_carry_are_bad_rows_naming_the_field(
+    recon: Recon, column: str, value: str, reason: str
+) -> None:
+    row = {"TradeRef": "T1", "Amt": "1", "settle_date": "", "counterparty": ""} | {column: value}
+    with pytest.raises(BadRow, match=re.escape(reason)):
+        canonical_row(recon, "custody", row)
