@@ -89,7 +89,7 @@ class Run:
     def publish(self, pairs: list[TradePair], per_second: float = 0) -> dict[str, float]:
         """Publish through the ingest path (at most ``per_second`` records/s when given);
         returns each trade id's last publish time."""
-        producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], **{"linger.ms": 5})
+        producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], {"linger.ms": 5})
         sides = {
             s: SourcePublisher(producer, self.topics, self.recon, s) for s in ("ledger", "custody")
         }

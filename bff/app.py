@@ -29,6 +29,7 @@ from bff.limits import BodyLimit
 from bff.routers import breaks, labels, stream
 from bff.sink import BreakSink, channel
 from streams.database import migrate
+from streams.kafka import LIBRDKAFKA, client_config
 from streams.retry import Outage, until_done
 from streams.settings import Settings, load_settings
 
@@ -146,7 +147,8 @@ class KafkaProbe:
     ttl = 5.0
 
     def __init__(self, bootstrap: str) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+        outage = Outage("Kafka (health)", LIBRDKAFKA)  # /healthz reports it; no log line
+        self._admin = AdminClient({**client_config(outage), "bootstrap.servers": bootstrap})
         self._at = 0.0
         self._error: str | None = None
 

@@ -32,7 +32,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from bff.db import StoredChange, newest_versions, store_breaks
 from bff.models import BreakOut
 from streams.avro import codec
-from streams.kafka import DeliveryFailed, SafeProducer
+from streams.kafka import DeliveryFailed, SafeProducer, client_config
 from streams.retry import Outage, Stopped, until_done_sync
 from streams.settings import Settings
 from streams.topics import Topics
@@ -40,6 +40,7 @@ from streams.worker import raw_text
 
 log = logging.getLogger(__name__)
 BATCH = 500
+PROBE_EVERY = 2.0  # seconds between checks of a Kafka that seems away
 BREAK = codec("Break")
 DEAD = codec("DeadLetter")
 
@@ -65,8 +66,9 @@ class BreakSink:
         self._thread = threading.Thread(target=self._run, name="break-sink", daemon=True)
         self._postgres = Outage("PostgreSQL (sink)", log)
         self._redis = Outage("Redis (fan-out)", log)
-        self._kafka = Outage("Kafka (sink)", log)
+        self._kafka = Outage("Kafka (sink)", log, settle=5.0)
         self._conn: psycopg.Connection[Any] | None = None
+        self._probed = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -94,6 +96,7 @@ class BreakSink:
     def _run(self) -> None:
         consumer = Consumer(
             {
+                **client_config(self._kafka),
                 "bootstrap.servers": self.settings.kafka(),
                 "group.id": f"{self.settings.topic_prefix}-bff-sink",
                 "enable.auto.commit": False,
@@ -101,7 +104,7 @@ class BreakSink:
             }
         )
         consumer.subscribe([self.topics.attributed])
-        dead = SafeProducer(self.settings.kafka())
+        dead = SafeProducer(self.settings.kafka(), outage=self._kafka)
         fanout = redis.Redis.from_url(
             self.settings.redis(), socket_timeout=2, socket_connect_timeout=2
         )
@@ -109,6 +112,8 @@ class BreakSink:
             while not self._stop.is_set():
                 messages = consumer.consume(BATCH, timeout=0.5)
                 self.beat = time.monotonic()
+                if self._kafka.ongoing and not messages:
+                    self._probe(consumer)
                 breaks = self._decode(messages, dead)
                 if breaks:
                     stored = self._store(breaks, dead)
@@ -134,6 +139,18 @@ class BreakSink:
             if self._conn is not None:
                 self._conn.close()
             fanout.close()
+
+    def _probe(self, consumer: Consumer) -> None:
+        """While Kafka seems away and nothing arrives: a metadata request tells if it is back
+        (errors reported late by librdkafka must not keep the outage open for ever)."""
+        if time.monotonic() - self._probed < PROBE_EVERY:
+            return
+        self._probed = time.monotonic()
+        try:
+            consumer.list_topics(self.topics.attributed, timeout=2)
+        except KafkaException:
+            return
+        self._kafka.recovered()
 
     def _retry(self, attempt: Any, outage: Outage, errors: tuple[type[BaseException], ...]) -> Any:
         return until_done_sync(attempt, outage, errors, stop=self._stop.is_set)

@@ -1,11 +1,42 @@
-"""confluent-kafka edges: a no-loss producer and consumer-group progress."""
+"""confluent-kafka edges: a no-loss producer, consumer-group progress, and quiet clients."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+
+from streams.retry import Outage
+
+log = logging.getLogger(__name__)
+# librdkafka logs every failed reconnect; its lines go here (shown at DEBUG only), and a
+# broker that went away is said once by the client's Outage instead.
+LIBRDKAFKA = logging.getLogger("librdkafka")
+LIBRDKAFKA.propagate = False
+LIBRDKAFKA.addHandler(logging.NullHandler())
+UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
+
+
+def client_config(outage: Outage) -> dict[str, Any]:
+    """What every confluent-kafka client of greenai shares: librdkafka's own log lines out of
+    the way, and its errors reported once per outage (others once each, as warnings)."""
+
+    def on_error(err: KafkaError) -> None:
+        if err.code() in UNREACHABLE:
+            outage.failed(KafkaException(err))
+        else:
+            log.warning("%s: %s", outage.what, err.str())
+
+    return {"logger": LIBRDKAFKA, "error_cb": on_error}
 
 
 class DeliveryFailed(RuntimeError):
@@ -19,16 +50,26 @@ class SafeProducer:
     where a key lives: the diff's timers depend on that.
     """
 
-    def __init__(self, bootstrap: str, **config: Any) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        config: dict[str, Any] | None = None,
+        *,
+        outage: Outage | None = None,
+        **settings: Any,
+    ) -> None:
+        self.outage = outage or Outage("Kafka (producer)", log)
         self._producer = Producer(
             {
+                **client_config(self.outage),
                 "bootstrap.servers": bootstrap,
                 "enable.idempotence": True,
                 "acks": "all",
                 "partitioner": "murmur2_random",
                 "linger.ms": 20,
                 "compression.type": "lz4",
-                **config,
+                **(config or {}),
+                **settings,
             }
         )
         self.delivered = 0
@@ -37,6 +78,7 @@ class SafeProducer:
     def _report(self, err: Any, msg: Message) -> None:
         if err is None:
             self.delivered += 1
+            self.outage.recovered()
         else:
             self.failures.append(f"{msg.topic()}: {err}")
 
@@ -63,7 +105,12 @@ class SafeProducer:
 def group_lag(bootstrap: str, group: str, topics: Iterable[str], timeout: float = 10.0) -> int:
     """Messages in ``topics`` that consumer group ``group`` has not committed yet."""
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+        {
+            **client_config(Outage("Kafka", log)),
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+        }
     )
     try:
         partitions = [

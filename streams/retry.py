@@ -44,28 +44,36 @@ class Backoff:
 
 
 class Outage:
-    """Logs when ``what`` becomes unreachable and when it is back; silent in between."""
+    """Logs when ``what`` becomes unreachable and when it is back; silent in between.
 
-    def __init__(self, what: str, log: logging.Logger) -> None:
+    ``settle``: how long no failure may be reported before the outage counts as over (for
+    clients whose errors arrive late or in floods, Kafka's; 0 for a call that succeeded).
+    """
+
+    def __init__(self, what: str, log: logging.Logger, settle: float = 0.0) -> None:
         self.what = what
         self.log = log
+        self.settle = settle
         self.since: float | None = None
+        self._last_failure = 0.0
 
     @property
     def ongoing(self) -> bool:
         return self.since is not None
 
     def failed(self, exc: BaseException) -> None:
+        self._last_failure = time.monotonic()
         if self.since is None:
-            self.since = time.monotonic()
+            self.since = self._last_failure
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.log.warning("%s unreachable (%s); retrying with backoff", self.what, reason)
 
     def recovered(self) -> None:
-        if self.since is not None:
-            self.log.warning(
-                "%s reachable again after %.1fs", self.what, time.monotonic() - self.since
-            )
+        if self.since is None:
+            return
+        now = time.monotonic()
+        if now - self._last_failure >= self.settle:
+            self.log.warning("%s reachable again after %.1fs", self.what, now - self.since)
             self.since = None
 
 

@@ -6,7 +6,6 @@ import asyncio
 import functools
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +33,53 @@ def quiet_libraries(level: str) -> None:
     still builds a record; giving the chatty libraries their own level avoids that cost."""
     for name in ("aiokafka", "faust", "mode", "kafka"):
         logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.INFO))
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("aiokafka"):
+            logging.getLogger(name).addFilter(BROKER_AWAY)
+
+
+KAFKA_SETTLE = 5.0  # seconds without a connection error before Kafka counts as back
+
+
+class BrokerAway(logging.Filter):
+    """While the broker is unreachable aiokafka logs a failed connect, metadata update or
+    fetch thousands of times a second. Those records become one line of :class:`Outage`
+    ("Kafka unreachable ...; retrying"), and one when it is back (:meth:`back`, called by
+    the agents once a message flows again)."""
+
+    SAYS = (
+        "Unable connect to node",
+        "Unable to update metadata",
+        "Unable to request metadata",
+        "Failed fetch messages",
+        "Group Coordinator Request failed",
+        "Marking the coordinator dead",
+        "Got error produce response",
+        "Heartbeat send request failed",
+        "Error sending",
+        "Failed to send",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outage = Outage("Kafka", log, settle=KAFKA_SETTLE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or not str(record.msg).startswith(self.SAYS):
+            return True
+        text = record.getMessage()
+        if "GroupCoordinatorNotAvailable" in text:  # a group being created: normal at start
+            return True
+        self.outage.failed(ConnectionError(text))
+        return False
+
+    def back(self) -> None:
+        """Work went through: the outage is over once aiokafka has been quiet a while."""
+        if self.outage.ongoing:
+            self.outage.recovered()
+
+
+BROKER_AWAY = BrokerAway()
 
 
 def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
@@ -93,11 +139,11 @@ class ReconRegistry:
     stay in force, and a lookup of an unknown one waits for the database to come back
     rather than dead-letter a record of a recon that may well exist."""
 
-    def __init__(self, database_url: str, min_interval: float = 1.0) -> None:
+    def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.min_interval = min_interval
         self._recons: dict[str, tuple[int, Recon]] = {}
-        self._loaded_at = -min_interval
+        self._generation = 0  # loads so far
+        self._missing: dict[str, int] = {}  # unknown name -> the load that found it unknown
         self._outage = Outage("PostgreSQL (recons)", log)
 
     async def refresh(self) -> bool:
@@ -112,7 +158,7 @@ class ReconRegistry:
         if changed:
             log.info("recons loaded: %s", ", ".join(sorted(changed)))
         self._recons = fresh
-        self._loaded_at = time.monotonic()
+        self._generation += 1
         return True
 
     def get(self, name: str) -> Recon | None:
@@ -121,15 +167,20 @@ class ReconRegistry:
         return found[1] if found else None
 
     async def lookup(self, name: str) -> Recon | None:
-        """The recon; an unknown name is looked up again (at most every ``min_interval``),
-        waiting out a PostgreSQL outage. None: no such recon."""
+        """The recon; an unknown name is looked up again at once (a recon applied a moment
+        ago), waiting out a PostgreSQL outage, unless the last load already confirmed it
+        unknown — so a flood of records of a recon that does not exist costs one load per
+        refresh, not one per record. None: no such recon."""
         found = self.get(name)
-        if found is not None or time.monotonic() - self._loaded_at < self.min_interval:
+        if found is not None or self._missing.get(name) == self._generation:
             return found
         delays = Backoff()
         while not await self.refresh():
             await asyncio.sleep(delays.next())
-        return self.get(name)
+        found = self.get(name)
+        if found is None:
+            self._missing[name] = self._generation
+        return found
 
 
 RAW_LIMIT = 64 * 1024  # bytes of the bad input a dead letter keeps (it must fit in Kafka)

@@ -13,12 +13,19 @@ from tests.integration.pipeline import Pipeline, start_pipeline
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUrls]:
+def local_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServers]:
     """Kafka, PostgreSQL and Redis: those named by KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL /
     REDIS_URL are used as they are, the others run under a temporary GREENAI_HOME."""
     home = Path(os.environ.get("GREENAI_TEST_HOME") or tmp_path_factory.mktemp("greenai-home"))
-    with LocalServers.from_environ(home) as urls:
-        yield urls
+    stack = LocalServers.from_environ(home)
+    with stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def servers(local_servers: LocalServers) -> ServerUrls:
+    assert local_servers.urls is not None
+    return local_servers.urls
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,7 @@ class LocalServers:
         self._started: list[ManagedServer] = []
         self._pids: dict[str, int] = {}
         self._entered = False
+        self.urls: ServerUrls | None = None
 
     @classmethod
     def from_environ(cls, home: Path, environ: Mapping[str, str] | None = None) -> LocalServers:
@@ -126,6 +127,7 @@ class LocalServers:
             database_url=self._given["postgres"] or urls["postgres"],
             redis_url=self._given["redis"] or urls["redis"],
         )
+        self.urls = result
         urls_file = self.home / URLS_FILE
         tmp = urls_file.with_name(f"{URLS_FILE}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps({**asdict(result), "pid": os.getpid()}, indent=2))
@@ -136,6 +138,34 @@ class LocalServers:
         self._cancel.set()
         self._stop_started()
         (self.home / URLS_FILE).unlink(missing_ok=True)
+
+    def stop_server(self, name: str) -> None:
+        """Stop one of the servers this instance started (its data stays): an outage."""
+        server = self._server(name)
+        assert server.proc is not None
+        stop_processes([(server.proc, server.stop_signal)], self.stop_timeout)
+
+    def start_server(self, name: str) -> None:
+        """Start a server stopped with :meth:`stop_server` again, on the same port and data."""
+        server = self._server(name)
+        server.prepare(self._cancel)  # idempotent: directories, permissions, configuration
+        with self._lock:
+            server.start()
+            assert server.proc is not None
+            self._pids[server.name] = server.proc.pid
+        server.wait_ready(self._cancel)
+
+    def manages(self, name: str) -> bool:
+        """Whether ``name`` is a server this instance started (not one given by URL)."""
+        with self._lock:
+            return any(s.name == name for s in self._started)
+
+    def _server(self, name: str) -> ManagedServer:
+        with self._lock:
+            found = [s for s in self._started if s.name == name]
+        if not found:
+            raise LookupError(f"{name} is not a server this stack started")
+        return found[0]
 
     def _bring_up(self, server: ManagedServer) -> None:
         server.begin_log()

@@ -43,7 +43,14 @@ from streams.attribution.learner import (
 from streams.avro import codec
 from streams.retry import Outage, until_done, until_done_sync
 from streams.settings import Settings
-from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
+from streams.worker import (
+    BROKER_AWAY,
+    ReconRegistry,
+    crash_only,
+    dead_letter,
+    make_app,
+    topics,
+)
 
 log = logging.getLogger(__name__)
 BREAK = codec("Break")
@@ -290,6 +297,7 @@ def create_app(settings: Settings) -> faust.App:
             for key, value in out:  # buffered: Faust flushes the producer before it commits
                 attributed.send_soon(key=key, value=value)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+            BROKER_AWAY.back()
 
     @app.task
     async def follow_feedback() -> None:
@@ -321,6 +329,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.timer(interval=2.0)
     async def reload_recons() -> None:
         await recons.refresh()
+        BROKER_AWAY.back()
 
     return app
 

@@ -52,7 +52,14 @@ from streams.keys import parse_recon_key, partition_of
 from streams.recon import Recon
 from streams.retry import Outage
 from streams.settings import Settings
-from streams.worker import ReconRegistry, crash_only, dead_letter, make_app, topics
+from streams.worker import (
+    BROKER_AWAY,
+    ReconRegistry,
+    crash_only,
+    dead_letter,
+    make_app,
+    topics,
+)
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +219,7 @@ def create_app(settings: Settings) -> faust.App:
                 await reject(where, event.value, problem)
                 continue
             await commit(step)  # a failure here is the broker's: crash-only restarts us
+            BROKER_AWAY.back()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types
     def _rebalanced(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -245,6 +253,7 @@ def create_app(settings: Settings) -> faust.App:
                 sent.append(await timers_topic.send(key=due.key, value=value))
         await asyncio.gather(*sent)  # in Kafka before `wait` can see zero open windows
         await report()
+        BROKER_AWAY.back()
 
     async def report() -> None:
         """Open match windows (for ``greenai wait``) and the keys each source holds (for

@@ -84,6 +84,9 @@ def _keep(final: dict[str, BreakEvent], events: list[Any]) -> None:
             final[event.brk.break_id] = event
 
 
+ESSENCE = ("kind", "status", "missing_in", "fields", "version", "cause", "disposition")
+
+
 def essence(brk: dict[str, Any]) -> tuple[Any, ...]:
     """What must be equal: the oracle's break and the stored one (no timestamps)."""
     return (
@@ -107,8 +110,13 @@ def compare(expected: dict[str, Any], stored: list[dict[str, Any]]) -> list[str]
         problems.append(f"unexpected: {break_id} {essence(got[break_id])}")
     for break_id in sorted(expected.keys() & got.keys()):
         want, have = essence(expected[break_id]), essence(got[break_id])
-        if want != have:
-            problems.append(f"differs: {break_id} expected {want}, stored {have}")
+        wrong = [
+            f"{name} {w!r} != {h!r}"
+            for name, w, h in zip(ESSENCE, want, have, strict=True)
+            if w != h
+        ]
+        if wrong:
+            problems.append(f"differs: {break_id}: expected vs stored: {'; '.join(wrong)}")
     if len(stored) != len(got):
         problems.append(f"doubled: {len(stored) - len(got)} break ids stored twice")
     return problems

@@ -97,7 +97,6 @@ class Pipeline:
         producer.flush()
         return ledger.counts.published + custody.counts.published
 
-
     def publish_lagged(
         self, recon: str, pairs: list[TradePair], per_second: float, lag: float
     ) -> None:
@@ -107,7 +106,7 @@ class Pipeline:
         topics = Topics(self.env["GREENAI_TOPIC_PREFIX"])
 
         def side(source: str, delay: float) -> None:
-            producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], **{"linger.ms": 5})
+            producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], {"linger.ms": 5})
             publisher = SourcePublisher(producer, topics, definition, source)
             start = begin + delay
             time.sleep(max(0.0, start - time.monotonic()))
