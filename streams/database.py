@@ -55,11 +55,11 @@ def save_recon(database_url: str, recon: Recon) -> int:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             """
-            INSERT INTO recons (name, version, definition) VALUES (%s, 1, %s::jsonb)
+            INSERT INTO recons (name, version, definition) VALUES (%s, 1, %s::json)
             ON CONFLICT (name) DO UPDATE
                SET version = recons.version + 1, definition = EXCLUDED.definition,
                    updated_at = now()
-             WHERE recons.definition <> EXCLUDED.definition
+             WHERE recons.definition::text <> EXCLUDED.definition::text
             RETURNING version
             """,
             [recon.name, recon.to_json()],

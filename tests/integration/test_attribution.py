@@ -55,7 +55,7 @@ def truth(stack: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     ``{break_id: cause}``."""
     work = tmp_path_factory.mktemp("attribution-data")
     recon = yaml.safe_load(DEMO_RECON.read_text()) | {"match_window": "2s"}
-    (work / "recon.yaml").write_text(yaml.safe_dump(recon))
+    (work / "recon.yaml").write_text(yaml.safe_dump(recon, sort_keys=False))
     stack.cli("recon", "apply", str(work / "recon.yaml"))
     generator = TradeGenerator(seed=17, break_rate=1.0, variety=True)
     pairs = [generator.pair() for _ in range(TRADES)]

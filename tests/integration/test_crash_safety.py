@@ -36,7 +36,7 @@ def recon_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     demo = yaml.safe_load((ROOT / "examples" / "demo" / "trades.yaml").read_text())
     demo["match_window"] = "15s"  # longer than a worker restart, so a crash fakes no MISSING
     path = tmp_path_factory.mktemp("recon") / "trades.yaml"
-    path.write_text(yaml.safe_dump(demo))
+    path.write_text(yaml.safe_dump(demo, sort_keys=False))
     return path
 
 

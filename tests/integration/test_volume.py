@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from greenai.localstack import ServerUrls
+from streams.database import load_recon
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.recon import Recon
 from tests.integration.oracle import compare, expected_breaks, records_in_kafka
@@ -52,7 +53,7 @@ def run(
     demo = yaml.safe_load((ROOT / "examples" / "demo" / "trades.yaml").read_text())
     demo["match_window"] = "5s"
     recon_file = tmp / "trades.yaml"
-    recon_file.write_text(yaml.safe_dump(demo))
+    recon_file.write_text(yaml.safe_dump(demo, sort_keys=False))
     generator = TradeGenerator(seed=88, break_rate=0.15)
     first = files(tmp, [generator.pair() for _ in range(TRADES_PER_FILE)], 1)
     second = files(tmp, [generator.pair() for _ in range(TRADES_PER_FILE)], 2)
@@ -60,9 +61,7 @@ def run(
 
     # Small producer batches make the diff's sends wait for the broker often, so its timer
     # and its agent interleave as they do on a loaded machine.
-    pipeline = start_pipeline(
-        servers, tmp, "volume", diff_env={"PRODUCER_MAX_BATCH_SIZE": "2048"}
-    )
+    pipeline = start_pipeline(servers, tmp, "volume", diff_env={"PRODUCER_MAX_BATCH_SIZE": "2048"})
     try:
         pids = dict(pipeline.group.pids)
         pipeline.cli("recon", "apply", str(recon_file))
@@ -90,7 +89,7 @@ def run(
             _, err = proc.communicate(timeout=180)
             assert proc.returncode == 0, err.decode()
         pipeline.cli("wait", "--timeout", "240", timeout=300)
-        yield pipeline, Recon.model_validate(demo), pids
+        yield pipeline, load_recon(pipeline.env["DATABASE_URL"], "trades"), pids
     finally:
         pipeline.group.stop_all()
 
