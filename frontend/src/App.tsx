@@ -3,7 +3,7 @@ import { reconNames, selectBreaks, summarize, STATUS_FILTERS, type BreakFilter, 
 import { BreakGrid } from './BreakGrid';
 import { DetailPanel } from './DetailPanel';
 import { SummaryBar } from './SummaryBar';
-import { useLiveBreaks, type Connection } from './useLiveBreaks';
+import { useLiveBreaks, type Connection, type StreamNotice } from './useLiveBreaks';
 import { readViewState, writeViewState } from './urlState';
 import { CAUSE_LABEL } from './tags';
 
@@ -16,11 +16,33 @@ const CONNECTION_LABEL: Record<Connection, string> = {
 
 const STATUS_LABEL: Record<StatusFilter, string> = { open: 'Open', resolved: 'Resolved', all: 'All' };
 
-function LiveIndicator({ connection, lastEventAt }: { connection: Connection; lastEventAt: number | null }) {
+interface LiveIndicatorProps {
+  connection: Connection;
+  lastEventAt: number | null;
+  notice: StreamNotice | null;
+}
+
+// The connection state and how the stream came back are one polite live region (so a
+// reconnect, a resume and a reload are announced); the time of the last update, which
+// changes with every event, is left out of it.
+function LiveIndicator({ connection, lastEventAt, notice }: LiveIndicatorProps) {
   return (
-    <div className={`live live-${connection}`} data-testid="live-indicator" data-state={connection} role="status">
+    <div
+      className={`live live-${connection}`}
+      data-testid="live-indicator"
+      data-state={connection}
+      data-notice={notice?.kind ?? ''}
+    >
       <span className="live-dot" />
-      <span className="live-label">{CONNECTION_LABEL[connection]}</span>
+      <span className="live-status" role="status" aria-live="polite" aria-atomic="true">
+        <span className="live-label">{CONNECTION_LABEL[connection]}</span>
+        {notice !== null && (
+          <span className={`live-note live-note-${notice.kind}`} data-testid="live-notice">
+            {' — '}
+            {notice.text}
+          </span>
+        )}
+      </span>
       {lastEventAt !== null && (
         <span className="live-last num" title="time of the last live update">
           last update {new Date(lastEventAt).toLocaleTimeString([], { hour12: false })}
@@ -73,12 +95,19 @@ export function App() {
           <span className="brand-name">ReconWorkstation</span>
           <span className="brand-sub">greenai</span>
         </div>
-        <LiveIndicator connection={live.connection} lastEventAt={live.lastEventAt} />
+        <LiveIndicator connection={live.connection} lastEventAt={live.lastEventAt} notice={live.notice} />
       </header>
 
       {live.error !== null && (
         <div className="banner" role="alert">
           {live.error} — retrying.
+        </div>
+      )}
+
+      {live.truncated !== null && (
+        <div className="banner banner-warn" role="status" aria-live="polite" data-testid="snapshot-truncated">
+          Only the newest {live.truncated.breaks.toLocaleString('en-US')} breaks are loaded: the snapshot stops after{' '}
+          {live.truncated.pages} pages. Older breaks are not shown; live changes still arrive.
         </div>
       )}
 

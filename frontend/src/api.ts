@@ -1,31 +1,134 @@
 // The endpoints the workstation uses. URLs are relative to the document so the app works
 // wherever the BFF serves it (same origin as /api; `npm run dev` proxies /api).
 //
-// Reading: the break snapshot (and the SSE stream, see useLiveBreaks.ts).
+// Reading: the break snapshot, in keyset pages, and the SSE stream's URL (the stream
+// itself is handled in useLiveBreaks.ts, its state in stream.ts).
 // Analyst actions (bff/routers/labels.py): label a break's cause, reverse the automatic
 // disposition, list the decisions recorded for a break. Request building and response
 // parsing are pure functions below (unit-tested); the fetch wrappers only do I/O.
 
 import { parseBreak } from './breaks';
+import { resumeId } from './stream';
 import { CAUSES, DISPOSITIONS, type Break, type Cause, type Disposition } from './types';
 
-export const apiUrl = (path: string): string => new URL(path, document.baseURI).toString();
+/** `path` resolved against the document (`base`), so the app works under any base path. */
+export const apiUrl = (path: string, base: string = document.baseURI): string => new URL(path, base).toString();
 
 export const BREAKS_URL = 'api/breaks?status=all';
 export const STREAM_URL = 'api/stream';
 
-/** GET /api/breaks?status=all — a JSON array of Break. Invalid entries are skipped. */
-export async function fetchAllBreaks(signal?: AbortSignal): Promise<Break[]> {
-  const res = await fetch(apiUrl(BREAKS_URL), { headers: { Accept: 'application/json' }, signal });
-  if (!res.ok) throw new Error(`GET /${BREAKS_URL} failed: HTTP ${res.status}`);
-  const body: unknown = await res.json();
-  if (!Array.isArray(body)) throw new Error(`GET /${BREAKS_URL}: expected a JSON array`);
-  const out: Break[] = [];
-  for (const item of body) {
-    const b = parseBreak(item);
-    if (b !== null) out.push(b);
+// ---- the snapshot: keyset pages -------------------------------------------------------
+
+/**
+ * GET /api/breaks returns at most 1000 breaks a page (newest first). 200 pages = 200 000
+ * breaks is as much as the workstation holds in memory and renders usefully; past that the
+ * snapshot stops and says so (Snapshot.truncated) instead of looping or freezing the tab.
+ */
+export const MAX_SNAPSHOT_PAGES = 200;
+
+/** Only what the page loop reads of a response, so tests can hand it plain objects. */
+interface HeaderLookup {
+  get(name: string): string | null;
+}
+
+/**
+ * The cursor of the next page, or null on the last page. `X-Next-Cursor` is the contract;
+ * the `cursor` parameter of the `Link: <…>; rel="next"` URL is the fallback. The Link URL
+ * itself is not followed: it is absolute as the BFF saw the request (host, no proxy
+ * prefix), which is wrong behind a reverse proxy that mounts the app under a path.
+ */
+export function nextCursor(headers: HeaderLookup): string | null {
+  const direct = headers.get('X-Next-Cursor')?.trim();
+  if (direct) return direct;
+  const link = headers.get('Link');
+  if (!link) return null;
+  // `<url>; rel="next", <url>; rel="prev"`: the URL may hold commas, so split on `<`.
+  for (const [, target = '', params = ''] of link.matchAll(/<([^>]*)>([^<]*)/g)) {
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
+    const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (!rels.includes('next')) continue;
+    try {
+      return new URL(target, 'http://bff.invalid/').searchParams.get('cursor') || null;
+    } catch {
+      return null;
+    }
   }
-  return out;
+  return null;
+}
+
+/** The URL of one snapshot page: BREAKS_URL relative to the document, plus `cursor=`. */
+export function breaksPageUrl(base: string, cursor: string | null): string {
+  const url = new URL(BREAKS_URL, base);
+  if (cursor !== null) url.searchParams.set('cursor', cursor);
+  return url.toString();
+}
+
+export interface Snapshot {
+  /** every valid break of every page fetched, newest first */
+  breaks: Break[];
+  pages: number;
+  /** the page limit was reached while the BFF still had a next page */
+  truncated: boolean;
+}
+
+export interface SnapshotOptions {
+  /** defaults to the global fetch (tests pass a fake) */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** defaults to document.baseURI */
+  base?: string;
+  maxPages?: number;
+  /** each page as it arrives (valid breaks only), so the grid can fill progressively */
+  onPage?: (page: Break[], pages: number) => void;
+}
+
+/**
+ * GET /api/breaks?status=all, following the keyset pages until the BFF gives no next
+ * cursor (or MAX_SNAPSHOT_PAGES). Invalid entries are skipped. A break that changes while
+ * the pages are read may move ahead of the cursor and be skipped here: the stream, open
+ * before the snapshot is taken (useLiveBreaks.ts), delivers that change.
+ */
+export async function fetchAllBreaks(signal?: AbortSignal, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const fetchPage = opts.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+  const base = opts.base ?? document.baseURI;
+  const maxPages = Math.max(1, opts.maxPages ?? MAX_SNAPSHOT_PAGES);
+  const out: Break[] = [];
+  const seen = new Set<string>();
+  let cursor: string | null = null;
+  for (let pages = 1; ; pages++) {
+    const what = pages === 1 ? `GET /${BREAKS_URL}` : `GET /${BREAKS_URL} (page ${pages})`;
+    const res = await fetchPage(breaksPageUrl(base, cursor), { headers: { Accept: 'application/json' }, signal });
+    if (!res.ok) throw new Error(`${what} failed: HTTP ${res.status}`);
+    const body: unknown = await res.json();
+    if (!Array.isArray(body)) throw new Error(`${what}: expected a JSON array`);
+    const page: Break[] = [];
+    for (const item of body) {
+      const b = parseBreak(item);
+      if (b !== null) page.push(b);
+    }
+    for (const b of page) out.push(b);
+    opts.onPage?.(page, pages);
+    const next = nextCursor(res.headers);
+    // An empty page ends it too: the BFF only offers a next page after a full one.
+    if (next === null || body.length === 0) return { breaks: out, pages, truncated: false };
+    if (pages >= maxPages) return { breaks: out, pages, truncated: true };
+    // The same cursor twice would loop for ever (a proxy caching pages, a BFF bug).
+    if (seen.has(next)) throw new Error(`${what}: the BFF handed out the same cursor twice`);
+    seen.add(next);
+    cursor = next;
+  }
+}
+
+// ---- the stream: resuming ---------------------------------------------------------------
+
+/**
+ * The stream URL for a NEW EventSource. EventSource sends Last-Event-ID by itself only when
+ * it reconnects on its own; a fresh one starts with none, so the last id seen goes in the
+ * query (`?last_event_id=`), and the BFF replays exactly the changes after it. An id that
+ * is not a sequence number (see stream.ts resumeId) is left out.
+ */
+export function streamPath(lastEventId: string | null): string {
+  const id = resumeId(lastEventId);
+  return id === null ? STREAM_URL : `${STREAM_URL}?last_event_id=${encodeURIComponent(id)}`;
 }
 
 // ---- analyst actions: contract --------------------------------------------------------
