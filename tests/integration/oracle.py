@@ -17,12 +17,12 @@ from confluent_kafka import Consumer, TopicPartition
 
 from streams.attribution.engine import Engine
 from streams.diff.clock import EPOCH
-from streams.diff.inputs import decode_record
+from streams.diff.inputs import Poison, check, decode_record
 from streams.diff.lifecycle import BreakEvent, KeyState, apply_record, on_timer
 from streams.recon import Recon
 
 
-def records_in_kafka(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, bytes, int]]:
+def records_in_kafka(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, bytes | None, int]]:
     """Every message of ``topic``: (partition, offset, key, value, append time in ms)."""
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": "oracle", "enable.auto.commit": False}
@@ -43,7 +43,7 @@ def records_in_kafka(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, 
                 if m.error():
                     continue
                 p, offset = m.partition(), m.offset()
-                out.append((p, offset, m.key() or b"", m.value() or b"", m.timestamp()[1]))
+                out.append((p, offset, m.key() or b"", m.value(), m.timestamp()[1]))
                 if offset >= ends.get(p, 0) - 1:
                     ends.pop(p, None)
         return sorted(out)
@@ -52,15 +52,19 @@ def records_in_kafka(bootstrap: str, topic: str) -> list[tuple[int, int, bytes, 
 
 
 def expected_breaks(
-    recon: Recon, messages: list[tuple[int, int, bytes, bytes, int]]
+    recon: Recon, messages: list[tuple[int, int, bytes, bytes | None, int]]
 ) -> dict[str, Any]:
     """The final breaks by id, as the oracle computes them."""
     states: dict[bytes, KeyState] = defaultdict(KeyState)
     keys: dict[bytes, dict[str, str | None]] = {}
     final: dict[str, BreakEvent] = {}
     for _, _, key, value, millis in messages:
-        item = decode_record(key, value)
-        if item.recon != recon.name:
+        try:
+            item = decode_record(key, value)
+            if item.recon != recon.name:
+                continue
+            check(recon, key, item)
+        except Poison:  # the diff dead-letters it
             continue
         rkey = {k: item.key[k] for k in recon.key}
         keys[key] = rkey
