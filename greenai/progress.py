@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import redis
 
+from streams import reports
 from streams.kafka import group_lag
 from streams.settings import Settings
 from streams.topics import Topics
@@ -24,17 +25,16 @@ class Progress:
         return not (self.diff_lag or self.attribution_lag or self.sink_lag or self.open_windows)
 
 
-def measure(settings: Settings, *, windows: bool = True) -> Progress:
+def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
     """One look, in pipeline order: each stage commits only after its output is written."""
     kafka, prefix, t = settings.kafka(), settings.topic_prefix, Topics(settings.topic_prefix)
     with redis.Redis.from_url(settings.redis()) as r:
-        keys = r.keys(f"{prefix}:diff:pending:*")
-        open_windows = sum(int(v or 0) for v in r.mget(keys)) if keys else 0
+        windows = reports.open_windows(r, prefix)
     return Progress(
         diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers]),
         attribution_lag=group_lag(kafka, f"{prefix}-attribution", [t.breaks]),
         sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed]),
-        open_windows=open_windows if windows else 0,
+        open_windows=windows if count_windows else 0,
     )
 
 
@@ -46,7 +46,7 @@ def wait_settled(
     deadline = time.monotonic() + timeout
     clean_since: float | None = None
     while True:
-        progress = measure(settings, windows=windows)
+        progress = measure(settings, count_windows=windows)
         now = time.monotonic()
         if progress.settled:
             clean_since = clean_since or now

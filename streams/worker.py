@@ -52,8 +52,6 @@ class BrokerAway(logging.Filter):
         "Unable to update metadata",
         "Unable to request metadata",
         "Failed fetch messages",
-        "Group Coordinator Request failed",
-        "Marking the coordinator dead",
         "Got error produce response",
         "Heartbeat send request failed",
         "Error sending",
@@ -67,10 +65,7 @@ class BrokerAway(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or not str(record.msg).startswith(self.SAYS):
             return True
-        text = record.getMessage()
-        if "GroupCoordinatorNotAvailable" in text:  # a group being created: normal at start
-            return True
-        self.outage.failed(ConnectionError(text))
+        self.outage.failed(ConnectionError(record.getMessage()))
         return False
 
     def back(self) -> None:

@@ -27,6 +27,7 @@ import faust
 import redis.asyncio as aioredis
 from faust.types import TP
 
+from streams import reports
 from streams.avro import codec
 from streams.diff.clock import PartitionClocks, appended_at
 from streams.diff.inputs import (
@@ -65,7 +66,6 @@ log = logging.getLogger(__name__)
 
 BREAK = codec("Break")
 MATCH = codec("Match")
-REPORT_TTL = 5  # seconds a worker's report in Redis outlives its last refresh
 
 
 @dataclass
@@ -265,8 +265,8 @@ def create_app(settings: Settings) -> faust.App:
                 held.setdefault(recon, {})[source] = n
         try:
             async with redis.pipeline(transaction=False) as pipe:
-                pipe.set(f"{prefix}:diff:pending:{worker}", wakeups.open_windows, ex=REPORT_TTL)
-                pipe.set(f"{prefix}:diff:holdings:{worker}", json.dumps(held), ex=REPORT_TTL)
+                pipe.set(reports.pending_key(prefix, worker), wakeups.open_windows, ex=reports.TTL)
+                pipe.set(reports.holdings_key(prefix, worker), json.dumps(held), ex=reports.TTL)
                 await pipe.execute()
         except (aioredis.RedisError, OSError) as exc:
             redis_outage.failed(exc)

@@ -66,12 +66,15 @@ class KeyState:
     generation: int = 0
     matched: bool = False
     settled_since: datetime | None = None
+    seen_until: datetime | None = None  # the latest moment the key was evaluated at
 
     def present(self, recon: Recon) -> list[str]:
         return [s for s in recon.source_names if self.bookings.get(s)]
 
     def deadline(self, recon: Recon) -> datetime | None:
-        """When the match window of an incomplete key runs out (None: nothing to wait for)."""
+        """When the match window of an incomplete key runs out (None: nothing to wait for,
+        or the key was evaluated after its window ran out already: whatever the window
+        decides, that evaluation decided it, so a key never wakes twice for one window)."""
         if self.waiting_since is None:
             return None
         if (
@@ -80,7 +83,10 @@ class KeyState:
             and self.current.kind is Kind.MISSING
         ):
             return None
-        return self.waiting_since + recon.match_window
+        deadline = self.waiting_since + recon.match_window
+        if self.seen_until is not None and deadline <= self.seen_until:
+            return None
+        return deadline
 
     def wakeup(self, recon: Recon) -> tuple[datetime, bool] | None:
         """When ``on_timer`` should look at this key again, and whether that is the end of a
@@ -207,7 +213,8 @@ def evaluate(
     present = state.present(recon)
     complete = len(present) == len(recon.source_names)
     waiting_since = None if complete or not present else (state.waiting_since or now)
-    state = replace(state, waiting_since=waiting_since)
+    seen_until = now if state.seen_until is None else max(now, state.seen_until)
+    state = replace(state, waiting_since=waiting_since, seen_until=seen_until)
 
     finding = _finding(recon, state, present, complete, now)
     if finding is not None:
@@ -322,6 +329,7 @@ def state_to_json(state: KeyState) -> dict[str, Any]:
         "g": state.generation,
         "m": state.matched,
         "s": state.settled_since.isoformat() if state.settled_since else None,
+        "u": state.seen_until.isoformat() if state.seen_until else None,
     }
 
 
@@ -338,6 +346,7 @@ def state_from_json(data: dict[str, Any]) -> KeyState:
         generation=data["g"],
         matched=data.get("m", False),
         settled_since=datetime.fromisoformat(data["s"]) if data.get("s") else None,
+        seen_until=datetime.fromisoformat(data["u"]) if data.get("u") else None,
     )
 
 

@@ -87,6 +87,22 @@ def test_missing_after_match_window_then_late_arrival_resolves(recon: Recon) -> 
     assert resolved.brk.break_id == missing.brk.break_id
 
 
+def test_a_duplicate_waiting_for_the_other_side_wakes_once_per_window(recon: Recon) -> None:
+    """DUPLICATE outranks MISSING, so the window's end changes nothing on such a key: it must
+    not keep waking up (it did, every half second, for ever)."""
+    state, _ = apply_record(recon, KeyState(), KEY, ledger("10.00", "B1"), T0)
+    state, out = apply_record(recon, state, KEY, ledger("10.00", "B2"), T0)
+    assert only_break(out).brk.kind is Kind.DUPLICATE
+    deadline = state.deadline(recon)
+    assert deadline == T0 + recon.match_window
+    state, out = on_timer(recon, state, KEY, deadline)
+    assert out == [] and state is not None
+    assert state.wakeup(recon) is None or state.wakeup(recon)[0] > deadline  # type: ignore[index]
+    later = T0 + timedelta(minutes=5)
+    state, out = apply_record(recon, state, KEY, Incoming("ledger", "B2", {}, True), later)
+    assert only_break(out).brk.kind is Kind.MISSING  # the duplicate went: the window had run out
+
+
 def test_second_booking_id_is_a_duplicate_and_same_id_an_amendment(recon: Recon) -> None:
     state, _ = apply_record(recon, KeyState(), KEY, ledger("10.00", "B1"), T0)
     state, _ = apply_record(recon, state, KEY, custody("10.00"), T0)
