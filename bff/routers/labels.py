@@ -7,11 +7,11 @@ update the stored break at once; the work is the same as ``greenai breaks label|
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from psycopg.rows import dict_row
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from streams.attribution.analyst import Analyst, Outcome
 from streams.attribution.decisions import COLUMNS
@@ -24,17 +24,21 @@ Cause = Literal[CAUSES]  # type: ignore[valid-type]
 Disposition = Literal["AUTO_CLOSE", "QUEUE", "ESCALATE"]
 
 
+Reason = Annotated[str, Field(max_length=2000)]
+Name = Annotated[str, Field(max_length=200)]
+
+
 class LabelIn(BaseModel):
     cause: Cause
     disposition: Disposition | None = None
-    reason: str | None = None
-    analyst: str | None = None
+    reason: Reason | None = None
+    analyst: Name | None = None
 
 
 class ReverseIn(BaseModel):
     disposition: Disposition = "QUEUE"
-    reason: str | None = None
-    analyst: str | None = None
+    reason: Reason | None = None
+    analyst: Name | None = None
 
 
 class OutcomeOut(BaseModel):

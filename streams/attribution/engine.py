@@ -7,7 +7,7 @@ overrides on top. No Kafka and no SQL: the worker, the benchmark and the tests d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from streams.attribution.decisions import DecisionRecord
@@ -19,6 +19,7 @@ from streams.attribution.rules import Attribution, Evidence
 from streams.recon import Recon
 
 UNATTRIBUTED = "UNKNOWN"
+PRECISION = 60  # decimal digits: room for any amount a connector admits, converted and quantized
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Engine:
         arithmetic handles, say) still flows on, never stopping the worker: cause UNKNOWN,
         queued for an analyst at the top priority, the error as its explanation."""
         try:
-            return self._attribute(brk, recon)
+            with localcontext(prec=PRECISION):
+                return self._attribute(brk, recon)
         except (ArithmeticError, ValueError, TypeError, KeyError, IndexError) as exc:
             return self._unattributed(brk, f"{type(exc).__name__}: {exc}"[:200])
 

@@ -313,11 +313,18 @@ def numeric_signals(prefix: str, left: Decimal, right: Decimal) -> Vector:
     return out
 
 
+SIMILARITY_CHARS = 64  # reference fields are codes; longer text is compared by its start
+
+
 def _text_similarity(pairs: dict[str, tuple[str | None, str | None]]) -> Vector:
+    """How alike the differing text fields are. The edit distance costs length squared, so
+    only the first ``SIMILARITY_CHARS`` characters of each take part: a megabyte field
+    costs what a code does."""
     best_sim, best_prefix, last_only = 0.0, 0.0, 0.0
-    for lt, rt in pairs.values():
-        if not lt or not rt:
+    for left, right in pairs.values():
+        if not left or not right:
             continue
+        lt, rt = left[:SIMILARITY_CHARS], right[:SIMILARITY_CHARS]
         longest = max(len(lt), len(rt))
         best_sim = max(best_sim, 1 - edit_distance(lt, rt, cap=longest) / longest)
         prefix = next((i for i, (x, y) in enumerate(zip(lt, rt, strict=False)) if x != y), 0)

@@ -47,7 +47,8 @@ def save(
     metrics: dict[str, Any],
     created_by: str,
 ) -> int:
-    """Store a checkpoint; returns its version (an existing one at the same offset wins)."""
+    """Store a checkpoint; returns its version (an existing one at the same offset wins,
+    unless it fails its integrity check: then this state repairs it)."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             """
@@ -55,7 +56,9 @@ def save(
                                         river_version, metrics, state, state_sha256,
                                         created_by)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-            ON CONFLICT (river_version, feedback_offset) DO NOTHING
+            ON CONFLICT (river_version, feedback_offset) DO UPDATE
+               SET state = EXCLUDED.state, state_sha256 = EXCLUDED.state_sha256
+             WHERE model_versions.state_sha256 <> encode(sha256(model_versions.state), 'hex')
             RETURNING version
             """,
             [

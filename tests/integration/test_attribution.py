@@ -322,6 +322,44 @@ def test_drift_in_the_models_errors_raises_an_alert_and_a_metric(
     assert _metric(scraped, "labels") > 0
 
 
+def test_a_corrupt_checkpoint_falls_back_to_the_previous_good_version(stack: Pipeline) -> None:
+    """Damaged model state is never unpickled: the worker loads the version before it, replays
+    the feedback since, and the next checkpoint at that offset repairs the damaged row."""
+    newest, previous = _sql(
+        stack,
+        "SELECT version, feedback_offset FROM model_versions ORDER BY feedback_offset DESC LIMIT 2",
+    )
+    _sql(
+        stack,
+        "UPDATE model_versions SET state = %s WHERE version = %s RETURNING version",
+        b"\x80\x04not a model",
+        newest["version"],
+    )
+    _restart_attribution(stack)
+    log = stack.group.log_path("attribution")
+    _eventually(
+        lambda: f"model version {previous['version']} loaded" in log.read_text(),
+        "the worker to load the previous good version",
+    )
+    assert f"model version {newest['version']} fails its integrity check" in log.read_text()
+    repaired = _eventually(
+        lambda: next(
+            iter(
+                _sql(
+                    stack,
+                    "SELECT version FROM model_versions WHERE version = %s "
+                    "AND state_sha256 = encode(sha256(state), 'hex')",
+                    newest["version"],
+                )
+            ),
+            None,
+        ),
+        "the damaged version to be repaired by the next checkpoint",
+    )
+    assert repaired["version"] == newest["version"]
+    assert stack.group.first_exit(timeout=0) is None, "the worker crash-looped"
+
+
 def _metric(text: str, name: str, prefix: str = "greenai_attribution_model_") -> float:
     line = next(line for line in text.splitlines() if line.startswith(f"{prefix}{name} "))
     return float(line.split()[1])

@@ -106,6 +106,29 @@ def test_identifiers_compare_by_similarity() -> None:
     assert v["text.prefix"] == 0.5 and v["currency.differs"] == 0.0
 
 
+def test_text_similarity_costs_the_same_for_a_megabyte_field() -> None:
+    """Edit distance is quadratic: uncapped, two 1 MB fields would take hours."""
+    huge = "x" * (1 << 20)
+    v = vector(extract(_mismatch("note", huge + "a", huge + "b"), ["l", "r"]))
+    assert v["text.similarity"] == 1.0  # alike as far as it looks (the first characters)
+
+
+def test_amounts_at_the_limit_of_what_connectors_admit_are_attributed() -> None:
+    from streams.attribution.engine import Engine
+
+    big = "9" * 20 + "." + "9" * 18  # 38 digits, 20 before the point
+    brk = _mismatch("amount", big, "1.5", amount=big) | {
+        "break_id": "b-1",
+        "status": "OPEN",
+        "version": 1,
+        "missing_in": None,
+    }
+    done = Engine().process(brk, None)
+    assert done.datum["cause"] != "UNKNOWN" or done.datum["explanation"][0]["feature"] != (
+        "attribution_error"
+    )
+
+
 def test_missing_and_doubled_sides_are_named() -> None:
     missing = {"recon": "r", "kind": "MISSING", "missing_in": "l", "fields": [], "records": {}}
     v = vector(extract(missing, ["l", "r"]))
