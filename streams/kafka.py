@@ -129,3 +129,31 @@ def group_lag(bootstrap: str, group: str, topics: Iterable[str], timeout: float 
         return lag
     finally:
         consumer.close()
+
+
+def committed_offsets(
+    bootstrap: str, group: str, partitions: Iterable[tuple[str, int]], timeout: float = 10.0
+) -> dict[tuple[str, int], int]:
+    """Where ``group`` resumes each partition: its committed offset, or the earliest one when
+    it has committed none (``auto.offset.reset=earliest``)."""
+    consumer = Consumer(
+        {
+            **client_config(Outage("Kafka", log)),
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        wanted = [TopicPartition(topic, p) for topic, p in partitions]
+        out = {}
+        for tp in consumer.committed(wanted, timeout=timeout) if wanted else []:
+            if tp.error:
+                raise KafkaException(tp.error)
+            offset = tp.offset
+            if offset < 0:
+                offset = consumer.get_watermark_offsets(tp, timeout=timeout)[0]
+            out[(tp.topic, tp.partition)] = offset
+        return out
+    finally:
+        consumer.close()

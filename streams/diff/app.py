@@ -25,6 +25,7 @@ from typing import Any
 
 import faust
 import redis.asyncio as aioredis
+from confluent_kafka import KafkaException
 from faust.types import TP
 
 from streams import reports
@@ -49,6 +50,7 @@ from streams.diff.lifecycle import (
 )
 from streams.diff.stored import RECORDS, TIMERS, Stored
 from streams.diff.wakeups import Wakeup, WakeupIndex
+from streams.kafka import committed_offsets
 from streams.keys import parse_recon_key, partition_of
 from streams.recon import Recon
 from streams.retry import Outage
@@ -204,7 +206,7 @@ def create_app(settings: Settings) -> faust.App:
         async for event in stream.events():
             message = event.message
             if message.topic == names.records:
-                clocks.observe(message.partition, appended_at(message.timestamp))
+                clocks.observe(message.partition, appended_at(message.timestamp), message.offset)
             try:
                 step = await plan(event)
             except Exception as exc:  # Poison, or a bug on one message: neither stops us
@@ -225,19 +227,16 @@ def create_app(settings: Settings) -> faust.App:
     def _rebalanced(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         rescan["needed"] = True
 
-    async def caught_up(tp: TP) -> bool:
-        """Whether this worker has processed everything the partition holds so far."""
-        consumer = app.consumer
-        high = consumer.highwater(tp)
-        if high is None or any(m.tp == tp for m in consumer.unacked):
-            return False
-        position = await consumer.position(tp)
-        return position is not None and position >= high
-
     @app.timer(interval=0.5)
     async def wake_keys() -> None:
         """Ask for a look at keys whose time came; report open windows and holdings."""
         if rescan["needed"] and await recons.refresh():
+            owned = [tp for tp in app.consumer.assignment() if tp.topic == names.records]
+            try:
+                clocks.resume(await asyncio.to_thread(resume_offsets, owned))
+            except KafkaException as exc:  # the next tick tries again
+                BROKER_AWAY.outage.failed(exc)
+                return
             rescan["needed"] = False
             rebuild()
         wall = datetime.now(UTC)
@@ -245,7 +244,9 @@ def create_app(settings: Settings) -> faust.App:
         for tp in sorted(app.consumer.assignment()):
             if tp.topic != names.records:
                 continue
-            clock = clocks.now(tp.partition, caught_up=await caught_up(tp), wall=wall)
+            # highwater is a plain read; never ask the consumer thread (Faust queues those
+            # calls behind its recovery, and a timer waiting there stalls the worker)
+            clock = clocks.now(tp.partition, high=app.consumer.highwater(tp), wall=wall)
             if clock is None:
                 continue
             for due in wakeups.pop_due(tp.partition, clock):  # popped before any await
@@ -277,11 +278,17 @@ def create_app(settings: Settings) -> faust.App:
     async def reload_recons() -> None:
         await recons.refresh()
 
+    def resume_offsets(owned: list[TP]) -> dict[int, int]:
+        """Where this worker resumes each records partition it was assigned."""
+        at = committed_offsets(
+            settings.kafka(), app.conf.id, [(tp.topic, tp.partition) for tp in owned]
+        )
+        return {partition: offset for (_, partition), offset in at.items()}
+
     def rebuild() -> None:
         """The wake-up index and holdings from the table, after the partitions moved."""
         wakeups.clear()
         holdings.clear()
-        clocks.forget(set(range(partitions)))
         skipped = 0
         for key, raw in table.items():
             try:

@@ -10,15 +10,23 @@ a grace for records appended but not yet fetched. A backlog (after a crash, an o
 slow consumer) therefore never makes a window run out early: results do not depend on how
 fast the worker runs.
 
+Whether a partition is caught up is told by offsets: the next offset to process (from
+the messages processed, or where the worker resumed after an assignment) against the
+partition's high watermark.
+
 >>> from datetime import datetime, timedelta, UTC
 >>> t0 = datetime(2026, 12, 1, tzinfo=UTC)
 >>> clocks = PartitionClocks(grace=timedelta(seconds=2))
->>> clocks.now(0, caught_up=False, wall=t0) is None    # nothing processed yet
+>>> clocks.now(0, high=10, wall=t0) is None    # nothing known yet
 True
->>> clocks.observe(0, t0)
->>> clocks.now(0, caught_up=False, wall=t0 + timedelta(minutes=5)) == t0  # backlog
+>>> clocks.observe(0, t0, offset=7)
+>>> clocks.now(0, high=10, wall=t0 + timedelta(minutes=5)) == t0  # a backlog: offsets 8, 9
 True
->>> clocks.now(0, caught_up=True, wall=t0 + timedelta(minutes=5)) == t0 + timedelta(seconds=298)
+>>> clocks.observe(0, t0, offset=9)
+>>> clocks.now(0, high=10, wall=t0 + timedelta(minutes=5)) == t0 + timedelta(seconds=298)
+True
+>>> clocks.resume({1: 4})   # assigned again: partition 1 resumes at offset 4, nothing newer
+>>> clocks.now(1, high=4, wall=t0) == t0 - timedelta(seconds=2)
 True
 """
 
@@ -40,22 +48,28 @@ class PartitionClocks:
     def __init__(self, grace: timedelta = DEFAULT_GRACE) -> None:
         self.grace = grace
         self._seen: dict[int, datetime] = {}
+        self._next: dict[int, int] = {}  # partition -> the next offset this worker processes
 
-    def observe(self, partition: int, appended_at: datetime) -> None:
-        """A record of ``partition`` appended at ``appended_at`` has been processed."""
+    def observe(self, partition: int, appended_at: datetime, offset: int) -> None:
+        """The record of ``partition`` at ``offset``, appended at ``appended_at``, is being
+        processed (everything before it is)."""
         held = self._seen.get(partition)
         if held is None or appended_at > held:
             self._seen[partition] = appended_at
+        self._next[partition] = offset + 1
 
-    def now(self, partition: int, *, caught_up: bool, wall: datetime) -> datetime | None:
-        """The partition's clock (None: nothing is known yet, so nothing is due)."""
+    def resume(self, offsets: dict[int, int]) -> None:
+        """After an assignment: where each partition resumes; what was known is forgotten
+        (another worker may have moved the partitions on meanwhile)."""
+        self._seen.clear()
+        self._next = dict(offsets)
+
+    def now(self, partition: int, *, high: int | None, wall: datetime) -> datetime | None:
+        """The partition's clock (None: nothing is known yet, so nothing is due), given the
+        partition's high watermark ``high`` as last fetched."""
         seen = self._seen.get(partition)
-        if not caught_up:
+        upto = self._next.get(partition)
+        if high is None or upto is None or upto < high:
             return seen
         idle = wall - self.grace
         return idle if seen is None or idle > seen else seen
-
-    def forget(self, partitions: set[int]) -> None:
-        """Partitions this worker no longer owns (their next owner starts from scratch)."""
-        for p in partitions:
-            self._seen.pop(p, None)

@@ -183,9 +183,14 @@ def apply_record(
         kept = tuple(b for b in held if rec.record_id is not None and b.record_id != rec.record_id)
     elif rec.record_id is None:
         kept = (Booking(None, rec.fields),)
-    else:
-        others = tuple(b for b in held if b.record_id != rec.record_id)
-        kept = (*others, Booking(rec.record_id, rec.fields))
+    else:  # an amendment keeps the booking's place: replaying a source changes nothing
+        booking = Booking(rec.record_id, rec.fields)
+        ids = [b.record_id for b in held]
+        if rec.record_id in ids:
+            at = ids.index(rec.record_id)
+            kept = (*held[:at], booking, *held[at + 1 :])
+        else:
+            kept = (*held, booking)
     bookings[rec.source] = kept
     state, more = evaluate(recon, replace(state, bookings=bookings), key, now)
     return state, events + more

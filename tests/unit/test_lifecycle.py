@@ -103,6 +103,17 @@ def test_a_duplicate_waiting_for_the_other_side_wakes_once_per_window(recon: Rec
     assert only_break(out).brk.kind is Kind.MISSING  # the duplicate went: the window had run out
 
 
+def test_replaying_the_bookings_of_a_duplicate_changes_nothing(recon: Recon) -> None:
+    """An amendment keeps the booking's place, so the DUPLICATE's listing (and version) do
+    not move when a replay sends the same bookings again."""
+    state, _ = apply_record(recon, KeyState(), KEY, ledger("10.00", "B1"), T0)
+    state, _ = apply_record(recon, state, KEY, custody("10.00"), T0)
+    state, _ = apply_record(recon, state, KEY, ledger("10.00", "B2"), T0)
+    for record in (ledger("10.00", "B1"), custody("10.00"), ledger("10.00", "B2")):
+        state, again = apply_record(recon, state, KEY, record, T0 + timedelta(hours=1))
+        assert again == []
+
+
 def test_second_booking_id_is_a_duplicate_and_same_id_an_amendment(recon: Recon) -> None:
     state, _ = apply_record(recon, KeyState(), KEY, ledger("10.00", "B1"), T0)
     state, _ = apply_record(recon, state, KEY, custody("10.00"), T0)
