@@ -10,7 +10,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
                     frontend/vite.config.ts frontend/tsconfig.json
 KAFKA_CLASSPATH := infra/kafka/target/classpath.txt
 
-.PHONY: install system demo up test test-unit test-integration test-frontend bench lint clean
+.PHONY: install system demo up test test-unit test-integration test-frontend bench soak lint clean
 
 install: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH)
 
@@ -56,6 +56,11 @@ test-frontend: frontend/dist/index.html
 
 bench: install
 	$(PY) -m bench
+
+# Twenty minutes of chaos at a steady rate (GREENAI_SOAK_MINUTES, GREENAI_SOAK_RATE): lag,
+# memory growth and restarts in soak-report.json. Not part of `make test`.
+soak: install
+	$(VENV)/bin/pytest -q -s -m soak tests/soak
 
 lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,38 @@
+"""Chaos in ``make test``: a minute of continuous feed while the workers and the BFF are
+SIGKILLed at random and PostgreSQL and Redis restart once each; the stored breaks equal the
+oracle's — none lost, none doubled, none stuck (``greenai wait`` settles)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from greenai.localstack import LocalServers
+from tests.integration.chaos import VICTIMS, run_chaos
+from tests.integration.pipeline import ROOT, start_pipeline
+
+
+def test_random_kills_and_server_restarts_lose_double_and_stick_nothing(
+    local_servers: LocalServers, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert local_servers.urls is not None
+    home = tmp_path_factory.mktemp("chaos")
+    demo = yaml.safe_load((ROOT / "examples" / "demo" / "trades.yaml").read_text())
+    recon = home / "trades.yaml"
+    recon.write_text(yaml.safe_dump(demo | {"match_window": "5s"}, sort_keys=False))
+    pipeline = start_pipeline(local_servers.urls, home, "chaos")
+    try:
+        pipeline.cli("recon", "apply", str(recon))
+        report = run_chaos(pipeline, local_servers, seconds=60, rate=120, seed=2026)
+        print(json.dumps(report.summary(), indent=2))
+        assert report.problems == [], "\n".join(report.problems[:20])
+        assert set(report.kills) == set(VICTIMS)
+        servers = {s for s in ("postgres", "redis") if local_servers.manages(s)}
+        assert set(report.server_restarts) == servers
+        kinds = {b["kind"] for b in pipeline.breaks()}
+        statuses = {b["status"] for b in pipeline.breaks()}
+        assert kinds == {"MISMATCH", "MISSING", "DUPLICATE"} and statuses == {"OPEN", "RESOLVED"}
+    finally:
+        pipeline.group.stop_all()
