@@ -32,7 +32,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from bff.db import StoredChange, newest_versions, store_breaks
 from bff.models import BreakOut
 from streams.avro import codec
-from streams.kafka import DeliveryFailed, SafeProducer, client_config
+from streams.kafka import LIBRDKAFKA, DeliveryFailed, SafeProducer, client_config
 from streams.retry import Outage, Stopped, until_done_sync
 from streams.settings import Settings
 from streams.topics import Topics
@@ -66,7 +66,8 @@ class BreakSink:
         self._thread = threading.Thread(target=self._run, name="break-sink", daemon=True)
         self._postgres = Outage("PostgreSQL (sink)", log)
         self._redis = Outage("Redis (fan-out)", log)
-        self._kafka = Outage("Kafka (sink)", log, settle=5.0)
+        self._kafka = Outage("Kafka (sink)", log)
+        self._kafka_suspect = False
         self._conn: psycopg.Connection[Any] | None = None
         self._probed = 0.0
 
@@ -96,7 +97,7 @@ class BreakSink:
     def _run(self) -> None:
         consumer = Consumer(
             {
-                **client_config(self._kafka),
+                **client_config(self._kafka, on_unreachable=self._suspect_kafka),
                 "bootstrap.servers": self.settings.kafka(),
                 "group.id": f"{self.settings.topic_prefix}-bff-sink",
                 "enable.auto.commit": False,
@@ -104,7 +105,8 @@ class BreakSink:
             }
         )
         consumer.subscribe([self.topics.attributed])
-        dead = SafeProducer(self.settings.kafka(), outage=self._kafka)
+        # its connection errors are the consumer's too: the probe says them, once
+        dead = SafeProducer(self.settings.kafka(), outage=Outage("Kafka (sink)", LIBRDKAFKA))
         fanout = redis.Redis.from_url(
             self.settings.redis(), socket_timeout=2, socket_connect_timeout=2
         )
@@ -112,7 +114,7 @@ class BreakSink:
             while not self._stop.is_set():
                 messages = consumer.consume(BATCH, timeout=0.5)
                 self.beat = time.monotonic()
-                if self._kafka.ongoing and not messages:
+                if (self._kafka_suspect or self._kafka.ongoing) and not messages:
                     self._probe(consumer)
                 breaks = self._decode(messages, dead)
                 if breaks:
@@ -140,16 +142,22 @@ class BreakSink:
                 self._conn.close()
             fanout.close()
 
+    def _suspect_kafka(self, exc: KafkaException) -> None:
+        self._kafka_suspect = True
+
     def _probe(self, consumer: Consumer) -> None:
-        """While Kafka seems away and nothing arrives: a metadata request tells if it is back
-        (errors reported late by librdkafka must not keep the outage open for ever)."""
+        """librdkafka said the broker is unreachable and nothing arrives: a metadata request
+        tells whether it is (the outage begins) or is back (it ends). librdkafka reports
+        some errors late, after the broker came back; a probe is the truth."""
         if time.monotonic() - self._probed < PROBE_EVERY:
             return
         self._probed = time.monotonic()
         try:
             consumer.list_topics(self.topics.attributed, timeout=2)
-        except KafkaException:
+        except KafkaException as exc:
+            self._kafka.failed(exc)
             return
+        self._kafka_suspect = False
         self._kafka.recovered()
 
     def _retry(self, attempt: Any, outage: Outage, errors: tuple[type[BaseException], ...]) -> Any:
@@ -163,7 +171,7 @@ class BreakSink:
             error = m.error()
             if error is not None:
                 if error.code() != KafkaError._PARTITION_EOF:
-                    self._kafka.failed(KafkaException(error))
+                    self._suspect_kafka(KafkaException(error))
                 continue
             self._kafka.recovered()
             try:

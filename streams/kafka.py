@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from confluent_kafka import (
@@ -26,13 +26,18 @@ LIBRDKAFKA.addHandler(logging.NullHandler())
 UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
 
 
-def client_config(outage: Outage) -> dict[str, Any]:
+def client_config(
+    outage: Outage, on_unreachable: Callable[[KafkaException], None] | None = None
+) -> dict[str, Any]:
     """What every confluent-kafka client of greenai shares: librdkafka's own log lines out of
-    the way, and its errors reported once per outage (others once each, as warnings)."""
+    the way, and its errors said once per outage (others once each, as warnings). A client
+    that can tell for itself whether the broker is back passes ``on_unreachable``: then a
+    broker error is only a hint for it to check (librdkafka reports some errors late, after
+    the broker came back)."""
 
     def on_error(err: KafkaError) -> None:
         if err.code() in UNREACHABLE:
-            outage.failed(KafkaException(err))
+            (on_unreachable or outage.failed)(KafkaException(err))
         else:
             log.warning("%s: %s", outage.what, err.str())
 

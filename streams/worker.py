@@ -52,6 +52,7 @@ class BrokerAway(logging.Filter):
         "Unable to update metadata",
         "Unable to request metadata",
         "Failed fetch messages",
+        "Group Coordinator Request failed",
         "Got error produce response",
         "Heartbeat send request failed",
         "Error sending",
@@ -65,7 +66,10 @@ class BrokerAway(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or not str(record.msg).startswith(self.SAYS):
             return True
-        self.outage.failed(ConnectionError(record.getMessage()))
+        text = record.getMessage()
+        if "GroupCoordinatorNotAvailable" in text:  # a group being created: normal at start
+            return True
+        self.outage.failed(ConnectionError(text))
         return False
 
     def back(self) -> None:

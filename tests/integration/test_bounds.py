@@ -4,6 +4,7 @@ subscription per process whatever the number of SSE clients."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,7 +45,7 @@ def test_keyset_pages_hold_every_break_once_newest_first(loaded: Pipeline) -> No
     every = [b for page in got for b in page]
     assert len(got) >= 4 and all(len(page) <= 250 for page in got)
     assert len(every) == len({b["break_id"] for b in every}) == len(loaded.breaks())
-    order = [(b["updated_at"], b["break_id"]) for b in every]
+    order = [(datetime.fromisoformat(b["updated_at"]), b["break_id"]) for b in every]
     assert order == sorted(order, reverse=True)
 
 
