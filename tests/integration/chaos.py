@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from greenai.localstack import LocalServers
 from streams.database import load_recon
 from streams.ingest.files import RawRow
@@ -22,7 +24,7 @@ from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.kafka import SafeProducer, group_lag
 from streams.topics import Topics
 from tests.integration.oracle import compare, expected_breaks, records_in_kafka
-from tests.integration.pipeline import Pipeline
+from tests.integration.pipeline import ROOT, Pipeline, start_pipeline
 
 VICTIMS = ("diff", "attribution", "bff")
 CORRECT_AFTER = 8.0  # seconds after a broken trade its correction is published
@@ -161,6 +163,17 @@ def rss_kib(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def chaos_pipeline(servers: LocalServers, home: Path, name: str) -> Pipeline:
+    """A pipeline on the session's servers with the demo recon and a 5 s match window."""
+    assert servers.urls is not None
+    demo = yaml.safe_load((ROOT / "examples" / "demo" / "trades.yaml").read_text())
+    recon = home / "trades.yaml"
+    recon.write_text(yaml.safe_dump(demo | {"match_window": "5s"}, sort_keys=False))
+    pipeline = start_pipeline(servers.urls, home, name)
+    pipeline.cli("recon", "apply", str(recon))
+    return pipeline
 
 
 def run_chaos(

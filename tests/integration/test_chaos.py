@@ -7,24 +7,16 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from greenai.localstack import LocalServers
-from tests.integration.chaos import VICTIMS, run_chaos
-from tests.integration.pipeline import ROOT, start_pipeline
+from tests.integration.chaos import VICTIMS, chaos_pipeline, run_chaos
 
 
 def test_random_kills_and_server_restarts_lose_double_and_stick_nothing(
     local_servers: LocalServers, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    assert local_servers.urls is not None
-    home = tmp_path_factory.mktemp("chaos")
-    demo = yaml.safe_load((ROOT / "examples" / "demo" / "trades.yaml").read_text())
-    recon = home / "trades.yaml"
-    recon.write_text(yaml.safe_dump(demo | {"match_window": "5s"}, sort_keys=False))
-    pipeline = start_pipeline(local_servers.urls, home, "chaos")
+    pipeline = chaos_pipeline(local_servers, tmp_path_factory.mktemp("chaos"), "chaos")
     try:
-        pipeline.cli("recon", "apply", str(recon))
         report = run_chaos(pipeline, local_servers, seconds=60, rate=120, seed=2026)
         print(json.dumps(report.summary(), indent=2))
         assert report.problems == [], "\n".join(report.problems[:20])

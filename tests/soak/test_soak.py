@@ -9,11 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
 from greenai.localstack import LocalServers
-from tests.integration.chaos import run_chaos
-from tests.integration.pipeline import ROOT, start_pipeline
+from tests.integration.chaos import chaos_pipeline, run_chaos
 
 pytestmark = pytest.mark.soak
 MINUTES = float(os.environ.get("GREENAI_SOAK_MINUTES", "20"))
@@ -23,14 +21,8 @@ RATE = float(os.environ.get("GREENAI_SOAK_RATE", "100"))
 def test_twenty_minutes_of_chaos_at_a_steady_rate(
     local_servers: LocalServers, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    assert local_servers.urls is not None
-    home = tmp_path_factory.mktemp("soak")
-    demo = yaml.safe_load((ROOT / "examples" / "demo" / "trades.yaml").read_text())
-    recon = home / "trades.yaml"
-    recon.write_text(yaml.safe_dump(demo | {"match_window": "5s"}, sort_keys=False))
-    pipeline = start_pipeline(local_servers.urls, home, "soak")
+    pipeline = chaos_pipeline(local_servers, tmp_path_factory.mktemp("soak"), "soak")
     try:
-        pipeline.cli("recon", "apply", str(recon))
         report = run_chaos(
             pipeline,
             local_servers,
