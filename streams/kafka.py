@@ -1,10 +1,17 @@
-"""confluent-kafka edges: a no-loss producer, consumer-group progress, and quiet clients."""
+"""confluent-kafka edges: a no-loss producer, consumer-group progress, and quiet clients.
+
+Every client here authenticates as the settings say (``streams.kafka_security``). Each takes
+``security=``: a :class:`KafkaSecurity`, None for PLAINTEXT, or :data:`FROM_SETTINGS` (the
+default): what :func:`load_settings` says for the configured cluster, and nothing for a
+bootstrap other than the configured one.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final, Literal, TypeAlias
 
 from confluent_kafka import (
     Consumer,
@@ -15,7 +22,9 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from streams.kafka_security import KafkaSecurity, confluent_security
 from streams.retry import Outage
+from streams.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 # librdkafka logs every failed reconnect; its lines go here (shown at DEBUG only), and a
@@ -26,14 +35,46 @@ LIBRDKAFKA.addHandler(logging.NullHandler())
 UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
 
 
+class _FromSettings(enum.Enum):
+    FROM_SETTINGS = "from the settings"
+
+
+FROM_SETTINGS: Final = _FromSettings.FROM_SETTINGS
+Security: TypeAlias = KafkaSecurity | Literal[_FromSettings.FROM_SETTINGS] | None
+
+
+def resolve_security(security: Security, bootstrap: str | None = None) -> KafkaSecurity | None:
+    """``security`` itself, or for :data:`FROM_SETTINGS` the settings' security when
+    ``bootstrap`` is the configured cluster (or not given)."""
+    if security is not FROM_SETTINGS:
+        return security
+    settings = load_settings()
+    if bootstrap is not None and bootstrap != settings.kafka_bootstrap_servers:
+        return None
+    return settings.kafka_security()
+
+
+def confluent_config(settings: Settings | None = None) -> dict[str, Any]:
+    """``bootstrap.servers`` and the authentication of the configured cluster, for any
+    confluent-kafka client: ``Consumer({**confluent_config(settings), "group.id": ...})``."""
+    settings = settings or load_settings()
+    return {
+        "bootstrap.servers": settings.kafka(),
+        **confluent_security(settings.kafka_security()),
+    }
+
+
 def client_config(
-    outage: Outage, on_unreachable: Callable[[KafkaException], None] | None = None
+    outage: Outage,
+    on_unreachable: Callable[[KafkaException], None] | None = None,
+    *,
+    security: Security = FROM_SETTINGS,
 ) -> dict[str, Any]:
-    """What every confluent-kafka client of greenai shares: librdkafka's own log lines out of
-    the way, and its errors said once per outage (others once each, as warnings). A client
-    that can tell for itself whether the broker is back passes ``on_unreachable``: then a
-    broker error is only a hint for it to check (librdkafka reports some errors late, after
-    the broker came back)."""
+    """What every confluent-kafka client of greenai shares: its authentication,
+    librdkafka's own log lines out of the way, and its errors said once per outage (others
+    once each, as warnings). A client that can tell for itself whether the broker is back
+    passes ``on_unreachable``: then a broker error is only a hint for it to check
+    (librdkafka reports some errors late, after the broker came back)."""
 
     def on_error(err: KafkaError) -> None:
         if err.code() in UNREACHABLE:
@@ -41,7 +82,11 @@ def client_config(
         else:
             log.warning("%s: %s", outage.what, err.str())
 
-    return {"logger": LIBRDKAFKA, "error_cb": on_error}
+    return {
+        **confluent_security(resolve_security(security)),
+        "logger": LIBRDKAFKA,
+        "error_cb": on_error,
+    }
 
 
 class DeliveryFailed(RuntimeError):
@@ -61,12 +106,13 @@ class SafeProducer:
         config: dict[str, Any] | None = None,
         *,
         outage: Outage | None = None,
+        security: Security = FROM_SETTINGS,
         **settings: Any,
     ) -> None:
         self.outage = outage or Outage("Kafka (producer)", log)
         self._producer = Producer(
             {
-                **client_config(self.outage),
+                **client_config(self.outage, security=resolve_security(security, bootstrap)),
                 "bootstrap.servers": bootstrap,
                 "enable.idempotence": True,
                 "acks": "all",
@@ -97,21 +143,28 @@ class SafeProducer:
         self._producer.poll(0)
 
     def flush(self, timeout: float = 60.0) -> None:
-        """Wait for every delivery report; raise if any record was not acknowledged."""
+        """Wait for every delivery report; raise if any record was not acknowledged (the
+        failures are then forgotten: a caller that retries sends its records again)."""
         remaining = self._producer.flush(timeout)
         if remaining:
             raise DeliveryFailed(f"{remaining} records not acknowledged after {timeout:.0f}s")
         if self.failures:
-            raise DeliveryFailed(
-                f"{len(self.failures)} records failed delivery, first: {self.failures[0]}"
-            )
+            failed, self.failures = self.failures, []
+            raise DeliveryFailed(f"{len(failed)} records failed delivery, first: {failed[0]}")
 
 
-def group_lag(bootstrap: str, group: str, topics: Iterable[str], timeout: float = 10.0) -> int:
+def group_lag(
+    bootstrap: str,
+    group: str,
+    topics: Iterable[str],
+    timeout: float = 10.0,
+    *,
+    security: Security = FROM_SETTINGS,
+) -> int:
     """Messages in ``topics`` that consumer group ``group`` has not committed yet."""
     consumer = Consumer(
         {
-            **client_config(Outage("Kafka", log)),
+            **client_config(Outage("Kafka", log), security=resolve_security(security, bootstrap)),
             "bootstrap.servers": bootstrap,
             "group.id": group,
             "enable.auto.commit": False,
@@ -137,13 +190,18 @@ def group_lag(bootstrap: str, group: str, topics: Iterable[str], timeout: float 
 
 
 def committed_offsets(
-    bootstrap: str, group: str, partitions: Iterable[tuple[str, int]], timeout: float = 10.0
+    bootstrap: str,
+    group: str,
+    partitions: Iterable[tuple[str, int]],
+    timeout: float = 10.0,
+    *,
+    security: Security = FROM_SETTINGS,
 ) -> dict[tuple[str, int], int]:
     """Where ``group`` resumes each partition: its committed offset, or the earliest one when
     it has committed none (``auto.offset.reset=earliest``)."""
     consumer = Consumer(
         {
-            **client_config(Outage("Kafka", log)),
+            **client_config(Outage("Kafka", log), security=resolve_security(security, bootstrap)),
             "bootstrap.servers": bootstrap,
             "group.id": group,
             "enable.auto.commit": False,

@@ -11,21 +11,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
+from greenai.localstack.private import private_dir
 from greenai.localstack.processes import Cancelled, PidFile, rotate_log, spawn
+from streams.stack_secrets import StackSecrets
 
 __all__ = ["ManagedServer"]
 
 
 class ManagedServer(ABC):
-    """One server process with its data under ``home/NAME`` and its log in ``home/logs``."""
+    """One server process with its data under ``home/NAME`` and its log in ``home/logs``,
+    locked with the credentials of ``secrets`` (never on its command line)."""
 
     name: ClassVar[str]
     port_names: ClassVar[tuple[str, ...]] = ("port",)
     stop_signal: ClassVar[int] = signal.SIGTERM
     ready_timeout: ClassVar[float] = 60.0
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, secrets: StackSecrets) -> None:
         self.home = home
+        self.secrets = secrets
         self.root = home / self.name
         self.log_path = home / "logs" / f"{self.name}.log"
         self.pidfile = PidFile(home / "run" / f"{self.name}.pid")
@@ -59,7 +63,7 @@ class ManagedServer(ABC):
     @property
     @abstractmethod
     def url(self) -> str:
-        """How clients reach the server."""
+        """How clients reach the server (with the password they need)."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -73,7 +77,7 @@ class ManagedServer(ABC):
 
     def start(self) -> None:
         """Launch the server process."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         self.proc = spawn(self.argv(), log_path=self.log_path, env=self.env(), user=self.user())
         self.pidfile.write(self.proc.pid)
 

@@ -1,22 +1,39 @@
-"""A single-node KRaft Apache Kafka broker run from jars that Maven resolves once."""
+"""A single-node KRaft Apache Kafka broker run from jars that Maven resolves once.
+
+Its listeners authenticate as ``greenai.localstack.kafka_sasl`` says.
+"""
 
 from __future__ import annotations
 
 import base64
 import os
 import shutil
-import socket
+import signal
 import string
-import struct
 import sys
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 
 from greenai.localstack.base import ManagedServer
-from greenai.localstack.processes import run_step
+from greenai.localstack.kafka_sasl import (
+    add_scram_credential,
+    authentication,
+    client_security,
+    scram_format_argument,
+)
+from greenai.localstack.private import private_dir, write_private
+from greenai.localstack.processes import run_step, spawn, stop_processes
+from greenai.localstack.secrets import AppliedMark
+from streams.kafka import LIBRDKAFKA
+from streams.kafka_security import KafkaSecurity, confluent_security
+from streams.stack_secrets import StackSecrets
 
-__all__ = ["KafkaServer", "kafka_classpath", "metadata_brokers"]
+__all__ = ["BrokerProbe", "KafkaServer", "java_argfile", "kafka_classpath"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_INFRA = REPO_ROOT / "infra" / "kafka"
@@ -97,84 +114,140 @@ def new_cluster_id() -> str:
             return cid
 
 
-def metadata_brokers(host: str, port: int, timeout: float = 2.0) -> list[tuple[int, str, int]]:
-    """Send a Metadata (v0) request; return the brokers it lists as (id, host, port)."""
-    client_id = b"greenai-localstack"
-    body = struct.pack(">hhih", 3, 0, 1, len(client_id)) + client_id + struct.pack(">i", 0)
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(struct.pack(">i", len(body)) + body)
-        (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-        data = _recv_exact(sock, size)
-    (count,) = struct.unpack_from(">i", data, 4)
-    brokers, pos = [], 8
-    for _ in range(count):
-        node_id, host_len = struct.unpack_from(">ih", data, pos)
-        pos += 6
-        broker_host = data[pos : pos + host_len].decode()
-        pos += host_len
-        (broker_port,) = struct.unpack_from(">i", data, pos)
-        pos += 4
-        brokers.append((node_id, broker_host, broker_port))
-    return brokers
+def java_argfile(args: list[str]) -> str:
+    """A Java launcher argument file (``java @FILE``) holding ``args``: how an argument that
+    must not be on the command line (a password) reaches a Java main class.
+
+    >>> print(java_argfile(["format", 'a "b" c']), end="")
+    "format"
+    "a \\"b\\" c"
+    """
+    quoted = ['"' + a.replace("\\", "\\\\").replace('"', '\\"') + '"' for a in args]
+    return "\n".join(quoted) + "\n"
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < size:
-        chunk = sock.recv(size - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        buf += chunk
-    return bytes(buf)
+class BrokerProbe:
+    """Whether the broker at ``127.0.0.1:port`` lists itself in a Metadata response (it
+    does once it is unfenced), asked with the clients' authentication."""
+
+    def __init__(self, port: int, security: KafkaSecurity | None) -> None:
+        self.port = port
+        config: dict[str, Any] = {
+            "bootstrap.servers": f"127.0.0.1:{port}",
+            **confluent_security(security),
+            "logger": LIBRDKAFKA,  # its lines out of the way
+            "reconnect.backoff.ms": 100,
+            "reconnect.backoff.max.ms": 500,
+        }
+        self._admin = AdminClient(config)
+
+    def ready(self) -> bool:
+        try:
+            metadata = self._admin.list_topics(timeout=1.0)
+        except KafkaException:
+            return False
+        return any(broker.port == self.port for broker in metadata.brokers.values())
 
 
 class KafkaServer(ManagedServer):
-    """KRaft broker+controller, data in ``home/kafka/data``."""
+    """KRaft broker+controller, data in ``home/kafka/data``; clients authenticate with
+    SASL/SCRAM-SHA-256 unless ``sasl`` is False (then the broker port is PLAINTEXT)."""
 
     name = "kafka"
     port_names = ("broker", "controller")
     ready_timeout = 120.0
 
-    def __init__(self, home: Path) -> None:
-        super().__init__(home)
+    def __init__(self, home: Path, secrets: StackSecrets, *, sasl: bool = True) -> None:
+        super().__init__(home, secrets)
+        self.sasl = sasl
+        self.client = secrets["kafka"]
+        self.controller = secrets["kafka_controller"]
         self.data_dir = self.root / "data"
         self.props = self.root / "server.properties"
         self.cluster_id_file = self.root / "cluster.id"
+        self.scram_mark = AppliedMark(self.root / "scram.applied")
         self.classpath = ""
+        self._probe: BrokerProbe | None = None
+        self._probe_security: KafkaSecurity | None = None
 
     @property
     def url(self) -> str:
         return f"127.0.0.1:{self.ports['broker']}"
 
+    @property
+    def security(self) -> KafkaSecurity | None:
+        """How clients authenticate (None: PLAINTEXT)."""
+        return client_security(self.client) if self.sasl else None
+
     def prepare(self, cancel: threading.Event) -> None:
         self.classpath = kafka_classpath(self.log_path, cancel)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        self._probe = None
+        formatted = (self.data_dir / "meta.properties").exists()
+        if formatted and self.sasl and not self.scram_mark.holds(self.client):
+            self._add_scram_credential(cancel)
+        self._render()
+        if not formatted:
+            self._format(cancel)
+
+    def _render(self, *, migrating: bool = False) -> None:
+        protocol, auth = authentication(
+            sasl=self.sasl, client=self.client, controller=self.controller, migrating=migrating
+        )
         template = string.Template((KAFKA_INFRA / "server.properties.template").read_text())
-        self.props.write_text(
-            template.substitute(
-                broker_port=self.ports["broker"],
-                controller_port=self.ports["controller"],
-                log_dirs=str(self.data_dir),
-            )
+        text = template.substitute(
+            broker_port=self.ports["broker"],
+            controller_port=self.ports["controller"],
+            log_dirs=str(self.data_dir),
+            clients_protocol=protocol,
+            authentication=auth,
         )
-        if (self.data_dir / "meta.properties").exists():
-            return
+        write_private(self.props, text)
+
+    def _format(self, cancel: threading.Event) -> None:
+        """Format the storage, with the clients' SCRAM credential in the first metadata."""
         if not self.cluster_id_file.exists():
-            self.cluster_id_file.write_text(new_cluster_id() + "\n")
+            write_private(self.cluster_id_file, new_cluster_id() + "\n")
         cluster_id = self.cluster_id_file.read_text().strip()
-        argv = [
-            *self._java_cmd(),
-            "kafka.tools.StorageTool",
-            "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(self.props),
-            "--ignore-formatted",
-        ]
-        run_step(
-            argv, what="Kafka storage format", log_path=self.log_path, cancel=cancel, timeout=120
+        args = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.props)]
+        args += ["--ignore-formatted", "--add-scram", scram_format_argument(self.client)]
+        argfile = self.root / "format.args"
+        try:
+            write_private(argfile, java_argfile(args))
+            run_step(
+                [*self._java_cmd(), f"@{argfile}"],
+                what="Kafka storage format",
+                log_path=self.log_path,
+                cancel=cancel,
+                timeout=120,
+            )
+        finally:
+            argfile.unlink(missing_ok=True)
+        self.scram_mark.record(self.client)
+
+    def _add_scram_credential(self, cancel: threading.Event) -> None:
+        """Give data formatted without it the clients' SCRAM credential: a broker started
+        for this alone also accepts SASL/PLAIN (its password is in its JAAS configuration),
+        and the credential is added through the admin API; then that broker stops."""
+        print(
+            f"greenai: adding the SCRAM credential of the Kafka clients to {self.data_dir} "
+            "(data from before the local stack had credentials; once)",
+            file=sys.stderr,
+            flush=True,
         )
+        self._render(migrating=True)
+        plain = client_security(self.client, migrating=True)
+        self.proc = spawn(self.argv(), log_path=self.log_path)
+        self.pidfile.write(self.proc.pid)
+        try:
+            self._probe_security = plain
+            self.wait_ready(cancel)
+            add_scram_credential(self.url, plain, self.client)
+        finally:
+            stop_processes([(self.proc, signal.SIGTERM)], timeout=20)
+            self.pidfile.remove()
+            self.proc, self._probe, self._probe_security = None, None, None
+        self.scram_mark.record(self.client)
 
     def _java_cmd(self) -> list[str]:
         log4j = (KAFKA_INFRA / "log4j.properties").as_uri()
@@ -191,8 +264,9 @@ class KafkaServer(ManagedServer):
         return [*self._java_cmd(), "kafka.Kafka", str(self.props)]
 
     def probe(self) -> bool:
-        try:
-            brokers = metadata_brokers("127.0.0.1", self.ports["broker"])
-        except (OSError, struct.error, UnicodeDecodeError):
-            return False
-        return any(port == self.ports["broker"] for _, _, port in brokers)
+        if self._probe is None:
+            self._probe = BrokerProbe(self.ports["broker"], self._probe_security or self.security)
+        return self._probe.ready()
+
+    def after_ready(self) -> None:
+        self._probe = None  # its client's threads are not needed any more

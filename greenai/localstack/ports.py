@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import socket
 from pathlib import Path
+
+from greenai.localstack.private import DIR_MODE, write_private
 
 __all__ = ["PortBook", "free_port", "port_is_free"]
 
@@ -64,7 +65,7 @@ class PortBook:
 
     def save(self) -> None:
         """Write the remembered ports (those handed out win)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**self._saved, **self._given}, indent=2, sort_keys=True))
-        os.replace(tmp, self.path)
+        self.path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        write_private(
+            self.path, json.dumps({**self._saved, **self._given}, indent=2, sort_keys=True)
+        )

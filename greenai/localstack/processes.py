@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from greenai.localstack.private import UMASK, private_dir, touch_private, write_private
+
 __all__ = [
     "Cancelled",
     "PidFile",
@@ -32,11 +34,11 @@ class Cancelled(Exception):
 
 
 def rotate_log(path: Path) -> None:
-    """Keep the previous run's log as ``NAME.log.1`` and start an empty one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Keep the previous run's log as ``NAME.log.1`` and start an empty one (mode 0600)."""
+    private_dir(path.parent)
     if path.exists():
         os.replace(path, path.with_name(path.name + ".1"))
-    path.touch()
+    touch_private(path)
 
 
 def spawn(
@@ -46,18 +48,22 @@ def spawn(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     user: str | None = None,
+    input: bytes | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in a new session, stdout and stderr appended to ``log_path``."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    """Start ``argv`` in a new session with umask 077, stdout and stderr appended to
+    ``log_path`` (mode 0600). ``input`` is written to its stdin (never put a secret in
+    ``argv``: every local user can read a command line)."""
+    private_dir(log_path.parent)
+    touch_private(log_path)
     with open(log_path, "ab", buffering=0) as log:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         command = " ".join(argv)
         if len(command) > 400:
             command = command[:400] + " ..."
         log.write(f"--- {stamp} greenai: starting {command}\n".encode())
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             list(argv),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
@@ -67,7 +73,15 @@ def spawn(
             user=user,
             group=user,
             extra_groups=[] if user is not None else None,
+            umask=UMASK,
         )
+    if input is not None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(input)
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+    return proc
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -177,9 +191,11 @@ def run_step(
     timeout: float,
     env: Mapping[str, str] | None = None,
     user: str | None = None,
+    input: bytes | None = None,
 ) -> None:
-    """Run a one-off preparation command to completion (killed on cancel or timeout)."""
-    proc = spawn(argv, log_path=log_path, env=env, user=user)
+    """Run a one-off preparation command to completion (killed on cancel or timeout);
+    ``input`` goes to its stdin."""
+    proc = spawn(argv, log_path=log_path, env=env, user=user, input=input)
     deadline = time.monotonic() + timeout
     while proc.poll() is None:
         if cancel.is_set() or time.monotonic() > deadline:
@@ -203,10 +219,8 @@ class PidFile:
         """Record ``pid`` as started by this process."""
         me = os.getpid()
         data = {"pid": pid, "start": _start_time(pid), "owner": me, "owner_start": _start_time(me)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{me}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.path)
+        private_dir(self.path.parent)
+        write_private(self.path, json.dumps(data))
 
     def remove(self) -> None:
         """Forget the recorded process."""
@@ -241,8 +255,7 @@ class ProcessGroup:
     """The long-running children of ``greenai up``, each in its own session."""
 
     def __init__(self, logs_dir: Path) -> None:
-        self.logs_dir = Path(logs_dir)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir = private_dir(Path(logs_dir))
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._reported: set[str] = set()
 

@@ -7,43 +7,22 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from greenai.localstack.base import ManagedServer
 from greenai.localstack.kafka import KafkaServer
 from greenai.localstack.ports import PortBook
 from greenai.localstack.postgres import PostgresServer
+from greenai.localstack.private import DIR_MODE, lock_down, write_private
 from greenai.localstack.processes import stop_processes
 from greenai.localstack.redis import RedisServer
+from greenai.localstack.secrets import ensure_secrets
+from greenai.localstack.server_urls import OWNER_URL_VARIABLE, ServerUrls
+from streams.kafka_security import KafkaSecurity, security_from_env
 
 __all__ = ["LocalServers", "ServerUrls"]
 
 URLS_FILE = "servers.json"
-
-
-@dataclass(frozen=True)
-class ServerUrls:
-    """Where the three servers are."""
-
-    kafka_bootstrap_servers: str  # "127.0.0.1:PORT"
-    database_url: str  # "postgresql://USER@127.0.0.1:PORT/greenai"
-    redis_url: str  # "redis://127.0.0.1:PORT/0"
-
-    def as_env(self) -> dict[str, str]:
-        """The environment variables that point a process at these servers."""
-        return {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-        }
-
-    @classmethod
-    def load(cls, path: Path) -> ServerUrls:
-        """Read URLs written by :class:`LocalServers` (``home/servers.json``)."""
-        data: dict[str, Any] = json.loads(Path(path).read_text())
-        return cls(data["kafka_bootstrap_servers"], data["database_url"], data["redis_url"])
 
 
 class LocalServers:
@@ -58,13 +37,23 @@ class LocalServers:
         kafka_bootstrap_servers: str | None = None,
         database_url: str | None = None,
         redis_url: str | None = None,
+        database_owner_url: str | None = None,
+        kafka_security: KafkaSecurity | None = None,
+        kafka_sasl: bool = True,
     ) -> None:
+        """Servers given by URL are used as they are (``database_owner_url`` and
+        ``kafka_security`` describe given ones); the others start under ``home``, locked
+        with the credentials of ``home/secrets.json`` (made on the first start).
+        ``kafka_sasl=False`` leaves the local broker's client port on PLAINTEXT."""
         self.home = Path(home).absolute()
         self._given = {
             "kafka": kafka_bootstrap_servers,
             "postgres": database_url,
             "redis": redis_url,
         }
+        self._given_owner_url = database_owner_url
+        self._given_security = kafka_security
+        self._kafka_sasl = kafka_sasl
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._started: list[ManagedServer] = []
@@ -73,14 +62,22 @@ class LocalServers:
         self.urls: ServerUrls | None = None
 
     @classmethod
-    def from_environ(cls, home: Path, environ: Mapping[str, str] | None = None) -> LocalServers:
-        """Use KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL / REDIS_URL when set (and non-empty)."""
+    def from_environ(
+        cls, home: Path, environ: Mapping[str, str] | None = None, *, kafka_sasl: bool = True
+    ) -> LocalServers:
+        """Use KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL / REDIS_URL when set (and non-empty),
+        with GREENAI_DATABASE_OWNER_URL and KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* for them."""
         env = os.environ if environ is None else environ
+        kafka = env.get("KAFKA_BOOTSTRAP_SERVERS") or None
+        database = env.get("DATABASE_URL") or None
         return cls(
             home,
-            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-            database_url=env.get("DATABASE_URL") or None,
+            kafka_bootstrap_servers=kafka,
+            database_url=database,
             redis_url=env.get("REDIS_URL") or None,
+            database_owner_url=(env.get(OWNER_URL_VARIABLE) or None) if database else None,
+            kafka_security=security_from_env(env) if kafka else None,
+            kafka_sasl=kafka_sasl,
         )
 
     @property
@@ -97,11 +94,13 @@ class LocalServers:
         if self._entered:
             raise RuntimeError("LocalServers is not reentrant")
         self._entered = True
-        self.home.mkdir(parents=True, exist_ok=True)
-        kinds: list[type[ManagedServer]] = [KafkaServer, PostgresServer, RedisServer]
-        servers = [kind(self.home) for kind in kinds if self._given[kind.name] is None]
+        # created private; an existing home's modes are fixed below, once no stale server
+        # (PostgreSQL running as the postgres user needs to reach its data) runs any more
+        self.home.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        servers = self._local_servers()
         for server in servers:
             server.stop_stale()
+        lock_down(self.home)  # a home made before, or by a looser umask (no server runs now)
         book = PortBook(self.home / "ports.json")
         for server in servers:
             server.ports = {p: book.port(f"{server.name}.{p}") for p in server.port_names}
@@ -121,18 +120,44 @@ class LocalServers:
             raise
         pool.shutdown(wait=True)
 
-        urls = {s.name: s.url for s in servers}
-        result = ServerUrls(
-            kafka_bootstrap_servers=self._given["kafka"] or urls["kafka"],
-            database_url=self._given["postgres"] or urls["postgres"],
-            redis_url=self._given["redis"] or urls["redis"],
-        )
+        result = self._urls(servers)
         self.urls = result
-        urls_file = self.home / URLS_FILE
-        tmp = urls_file.with_name(f"{URLS_FILE}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**asdict(result), "pid": os.getpid()}, indent=2))
-        os.replace(tmp, urls_file)
+        write_private(
+            self.home / URLS_FILE, json.dumps({**result.public(), "pid": os.getpid()}, indent=2)
+        )
         return result
+
+    def _local_servers(self) -> list[ManagedServer]:
+        """The servers not given by URL, with this home's credentials (made if missing)."""
+        missing = [name for name, url in self._given.items() if url is None]
+        if not missing:
+            return []
+        secrets = ensure_secrets(self.home)
+        servers: list[ManagedServer] = []
+        if "kafka" in missing:
+            servers.append(KafkaServer(self.home, secrets, sasl=self._kafka_sasl))
+        if "postgres" in missing:
+            servers.append(PostgresServer(self.home, secrets))
+        if "redis" in missing:
+            servers.append(RedisServer(self.home, secrets))
+        return servers
+
+    def _urls(self, servers: list[ManagedServer]) -> ServerUrls:
+        by_name = {s.name: s for s in servers}
+        kafka, postgres = by_name.get("kafka"), by_name.get("postgres")
+        return ServerUrls(
+            kafka_bootstrap_servers=self._given["kafka"] or by_name["kafka"].url,
+            database_url=self._given["postgres"] or by_name["postgres"].url,
+            redis_url=self._given["redis"] or by_name["redis"].url,
+            database_owner_url=(
+                postgres.owner_url
+                if isinstance(postgres, PostgresServer)
+                else self._given_owner_url
+            ),
+            kafka_security=(
+                kafka.security if isinstance(kafka, KafkaServer) else self._given_security
+            ),
+        )
 
     def __exit__(self, *exc: object) -> None:
         self._cancel.set()
