@@ -1,4 +1,5 @@
-"""The FastAPI application: API routes, the break sink, the change hub, metrics and the UI.
+"""The FastAPI application: the API routes, the break sink, the change hub, the audit
+shipper, metrics and the UI — with sign-in, authorisation and HTTP hardening throughout.
 
 A dependency that goes away degrades the BFF, it does not stop it: a request that needs
 PostgreSQL answers 503 with a one-line reason while it is away, the SSE stream keeps its
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,37 +20,57 @@ from typing import Any
 import psycopg
 import redis.asyncio as aioredis
 from confluent_kafka.admin import AdminClient
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
+from bff.audit.trail import Shipper
+from bff.auth import oidc
+from bff.auth.bootstrap import create_first_accounts
+from bff.auth.sessions import SessionStore
+from bff.config import BffConfig
+from bff.deps import Admin, Reader
+from bff.hardening import Hardening
 from bff.hub import ChangeHub
 from bff.limits import BodyLimit
-from bff.routers import breaks, labels, stream
+from bff.routers import audit, auth, breaks, labels, operations, recons, stream, users
 from bff.sink import BreakSink, channel
 from streams.database import migrate
-from streams.kafka import LIBRDKAFKA, client_config
+from streams.kafka import LIBRDKAFKA, SafeProducer, client_config
 from streams.retry import Outage, until_done
-from streams.settings import Settings, load_settings
+from streams.settings import NotConfigured, Settings, load_settings
+from streams.topics import Topics
+from streams.urls import url_user
 
 FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
 MAX_BODY = 1 << 20  # bytes a request body may have
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, run_sink: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, config: BffConfig | None = None, *, run_sink: bool = True
+) -> FastAPI:
     settings = settings or load_settings()
+    config = config or BffConfig()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await until_done(
-            lambda: asyncio.to_thread(migrate, settings.database()),
-            Outage("PostgreSQL (migrations)", log),
-            (psycopg.OperationalError,),
-        )
+        await migrate_if_owner(settings)
         app.state.settings = settings
+        app.state.config = config
+        app.state.audit_key = config.audit_key.encode() if config.audit_key else None
+        if app.state.audit_key is None:
+            log.warning("GREENAI_AUDIT_KEY is not set: the audit chain is hashed, not keyed")
         app.state.pool = AsyncConnectionPool(
             settings.database(),
             min_size=1,
@@ -61,9 +83,23 @@ def create_app(settings: Settings | None = None, *, run_sink: bool = True) -> Fa
         app.state.redis = aioredis.from_url(
             settings.redis(), socket_timeout=5, socket_connect_timeout=2
         )
+        prefix = settings.topic_prefix
+        app.state.sessions = SessionStore(
+            app.state.redis, prefix, config.session_idle, config.session_absolute
+        )
+        app.state.sso = oidc.provider(config, app.state.redis, prefix)
+        await until_done(
+            lambda: create_first_accounts(app.state.pool, config, app.state.audit_key),
+            Outage("PostgreSQL (accounts)", log),
+            (psycopg.OperationalError, PoolTimeout),
+        )
         app.state.kafka = KafkaProbe(settings.kafka())
-        app.state.hub = ChangeHub(app.state.redis, app.state.pool, channel(settings.topic_prefix))
+        app.state.hub = ChangeHub(app.state.redis, app.state.pool, channel(prefix))
         app.state.hub.start()
+        app.state.shipper = Shipper(
+            app.state.pool, SafeProducer(settings.kafka()), Topics(prefix).name("audit")
+        )
+        app.state.shipper.start()
         app.state.sink = BreakSink(settings) if run_sink else None
         if app.state.sink:
             app.state.sink.start()
@@ -72,21 +108,54 @@ def create_app(settings: Settings | None = None, *, run_sink: bool = True) -> Fa
         finally:
             if app.state.sink:
                 app.state.sink.stop()
+            await app.state.shipper.stop()
             await app.state.hub.stop()
             await app.state.redis.aclose()
             await app.state.pool.close()
 
-    app = FastAPI(title="greenai BFF", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="greenai BFF",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served below, to signed-in users only
+    )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY)
-    app.include_router(breaks.router)
-    app.include_router(stream.router)
-    app.include_router(labels.router)
-    app.mount("/metrics", make_asgi_app())
+    app.add_middleware(
+        SessionMiddleware,  # holds only the marker of a single sign-on flow in progress
+        secret_key=config.secret_key or secrets.token_urlsafe(32),
+        session_cookie="greenai_sso_flow",
+        max_age=oidc.FLOW_SECONDS,
+        same_site="lax",
+    )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings, config))
+    app.add_middleware(Hardening)
+    for router in (auth, users, breaks, labels, audit, stream, recons, operations):
+        app.include_router(router.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # Allow: every method of the path, not one route's
+            allowed = methods_at(app, request.url.path)
+            return JSONResponse(
+                {"detail": "Method Not Allowed"}, 405, headers={"Allow": ", ".join(allowed)}
+            )
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(PoolTimeout)
     async def database_away(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "PostgreSQL is unavailable; retry shortly"}, 503)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(who: Reader) -> dict[str, Any]:
+        return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(who: Admin) -> Response:
+        """Prometheus metrics (scrape with an admin API token as bearer credentials)."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/livez", tags=["ops"])
     async def livez() -> dict[str, str]:
@@ -116,7 +185,7 @@ def create_app(settings: Settings | None = None, *, run_sink: bool = True) -> Fa
         return JSONResponse({"status": "ok" if ok else "degraded", **report}, 200 if ok else 503)
 
     if (FRONTEND_DIST / "index.html").exists():
-        app.mount("/", StaticFiles(directory=FRONTEND_DIST, html=True), name="ui")
+        app.router.routes.append(Frontend(StaticFiles(directory=FRONTEND_DIST, html=True)))
     else:
 
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -124,6 +193,53 @@ def create_app(settings: Settings | None = None, *, run_sink: bool = True) -> Fa
             return "<p>The ReconWorkstation is not built yet: run <code>make install</code>.</p>"
 
     return app
+
+
+class Frontend(Mount):
+    """The built ReconWorkstation at ``/``, for every path but the API's (so that a method
+    an API route does not support is that route's 405, not the static files')."""
+
+    NOT_MINE = ("/api/", "/openapi.json", "/metrics", "/healthz", "/livez")
+
+    def __init__(self, files: StaticFiles) -> None:
+        super().__init__("/", app=files, name="ui")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").startswith(self.NOT_MINE):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def methods_at(app: FastAPI, path: str) -> list[str]:
+    """The methods the API's routes serve at ``path`` (HEAD goes without saying)."""
+    found: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            found |= (route.methods or set()) - {"HEAD"}
+    return sorted(found)
+
+
+def allowed_hosts(settings: Settings, config: BffConfig) -> list[str]:
+    """The Host headers answered: the configured ones and the address the BFF listens on."""
+    hosts = list(config.allowed_hosts)
+    if settings.bff_host not in ("0.0.0.0", "::", "") and settings.bff_host not in hosts:
+        hosts.append(settings.bff_host)
+    return hosts
+
+
+async def migrate_if_owner(settings: Settings) -> None:
+    """Apply the migrations when this BFF is given the owner role (else whoever deploys it
+    runs them: ``greenai up`` does, before it starts the BFF)."""
+    try:
+        owner = settings.database_owner()
+    except NotConfigured:
+        return
+    app_role = url_user(settings.database())
+    await until_done(
+        lambda: asyncio.to_thread(migrate, owner, app_role),
+        Outage("PostgreSQL (migrations)", log),
+        (psycopg.OperationalError,),
+    )
 
 
 async def _postgres(pool: AsyncConnectionPool) -> None:

@@ -24,8 +24,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from psycopg_pool import AsyncConnectionPool
 
-from bff.db import changes_since, last_seq
 from bff.models import BreakOut
+from bff.store.breaks import changes_since, last_seq
 from streams.retry import Backoff, Outage
 
 log = logging.getLogger(__name__)
@@ -164,12 +164,12 @@ def _parse(data: bytes) -> Change | None:
 
 
 async def stream_changes(
-    hub: ChangeHub, pool: AsyncConnectionPool, since: int | None
+    hub: ChangeHub, pool: AsyncConnectionPool, since: int | None, visible: list[str] | None
 ) -> AsyncIterator[dict[str, str]]:
     """SSE events for one client: what it missed since ``since`` (its Last-Event-ID), read
-    from PostgreSQL, then the live changes. A client too far behind — more than
-    ``CATCH_UP_LIMIT`` changes, or a queue it did not drain — gets a ``reset`` event: reload
-    the snapshot, then carry on live."""
+    from PostgreSQL, then the live changes — of the ``visible`` recons only (None: all). A
+    client too far behind — more than ``CATCH_UP_LIMIT`` changes, or a queue it did not
+    drain — gets a ``reset`` event: reload the snapshot, then carry on live."""
     with hub.subscribe() as sub:  # before reading the feed: no change falls in between
         sent = hub.last_seq if since is None else since
         yield {"event": "ready", "id": str(sent), "data": json.dumps({"seq": sent})}
@@ -179,9 +179,10 @@ async def stream_changes(
                 sent = hub.last_seq
                 yield {"event": "reset", "id": str(sent), "data": "{}"}
             for row in missed if len(missed) <= CATCH_UP_LIMIT else []:
-                change = Change.from_row(row)
-                sent = change.seq
-                yield {"event": "break", "id": str(change.seq), "data": change.data}
+                sent = row["seq"]
+                if visible is None or row["recon"] in visible:
+                    change = Change.from_row(row)
+                    yield {"event": "break", "id": str(change.seq), "data": change.data}
         while True:
             if sub.overflowed:
                 while not sub.queue.empty():
@@ -193,4 +194,5 @@ async def stream_changes(
             change = await sub.queue.get()
             if change.seq > sent:
                 sent = change.seq
-                yield {"event": "break", "id": str(change.seq), "data": change.data}
+                if visible is None or change.recon in visible:
+                    yield {"event": "break", "id": str(change.seq), "data": change.data}

@@ -29,8 +29,8 @@ import psycopg
 import redis
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
-from bff.db import StoredChange, newest_versions, store_breaks
 from bff.models import BreakOut
+from bff.store.breaks import StoredChange, newest_versions, store_breaks
 from streams.avro import codec
 from streams.kafka import LIBRDKAFKA, DeliveryFailed, SafeProducer, client_config
 from streams.retry import Outage, Stopped, until_done_sync

@@ -14,6 +14,9 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+from streams.kafka import FROM_SETTINGS, Security, resolve_security
+from streams.kafka_security import confluent_security
+
 SPEC_FILE = Path(__file__).resolve().parent.parent / "infra" / "kafka" / "topics.yaml"
 
 
@@ -68,11 +71,18 @@ def topic_specs(prefix: str) -> list[NewTopic]:
     ]
 
 
-def ensure_topics(bootstrap: str, prefix: str, timeout: float = 30.0) -> list[str]:
+def ensure_topics(
+    bootstrap: str, prefix: str, timeout: float = 30.0, *, security: Security = FROM_SETTINGS
+) -> list[str]:
     """Create the topics that do not exist yet and bring the configuration of those that do
     to the spec (incrementally: settings the spec does not name are left alone); returns
-    the names created."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    the names created. ``security`` as for the clients of ``streams.kafka``."""
+    admin = AdminClient(
+        {
+            "bootstrap.servers": bootstrap,
+            **confluent_security(resolve_security(security, bootstrap)),
+        }
+    )
     existing = set(admin.list_topics(timeout=timeout).topics)
     specs = topic_specs(prefix)
     wanted = [t for t in specs if t.topic not in existing]

@@ -16,6 +16,7 @@ import yaml
 
 from streams.avro import codec
 from streams.database import load_recons
+from streams.kafka_security import faust_credentials
 from streams.recon import Recon
 from streams.retry import Backoff, Outage
 from streams.settings import Settings
@@ -89,6 +90,7 @@ def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
     return faust.App(
         f"{settings.topic_prefix}-{role}",
         broker=f"kafka://{settings.kafka()}",
+        broker_credentials=faust_credentials(settings.kafka_security()),
         store="rocksdb://",  # faust-streaming backs it with rocksdict
         datadir=str(datadir),
         topic_partitions=partitions_of("records"),

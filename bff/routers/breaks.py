@@ -6,16 +6,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from bff.db import MAX_PAGE, decode_cursor, encode_cursor, get_break, list_breaks
+from bff.deps import Reader
 from bff.models import BreakOut
+from bff.routers import COMMON
+from bff.store.breaks import MAX_PAGE, decode_cursor, encode_cursor, get_break, list_breaks
 
-router = APIRouter(prefix="/api/breaks", tags=["breaks"])
+router = APIRouter(prefix="/api/breaks", tags=["breaks"], responses=COMMON)
 
 
 @router.get("", response_model=list[BreakOut])
 async def breaks(
     request: Request,
     response: Response,
+    who: Reader,
     recon: Annotated[str | None, Query(max_length=200)] = None,
     status: Literal["open", "resolved", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
@@ -27,9 +30,14 @@ async def breaks(
     try:
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
-        raise HTTPException(422, f"cursor: {exc}") from None
+        raise HTTPException(400, f"cursor: {exc}") from None
     rows = await list_breaks(
-        request.app.state.pool, recon=recon, status=status, limit=limit, after=after
+        request.app.state.pool,
+        recon=recon,
+        status=status,
+        limit=limit,
+        after=after,
+        visible=who.recons,
     )
     if len(rows) == limit:
         following = encode_cursor(rows[-1])
@@ -40,8 +48,8 @@ async def breaks(
 
 
 @router.get("/{break_id}", response_model=BreakOut)
-async def one_break(request: Request, break_id: str) -> BreakOut:
+async def one_break(request: Request, break_id: str, who: Reader) -> BreakOut:
     row = await get_break(request.app.state.pool, break_id)
-    if row is None:
+    if row is None or not who.sees(row["recon"]):
         raise HTTPException(404, f"no break {break_id}")
     return BreakOut.from_datum(row)

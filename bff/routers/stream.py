@@ -2,7 +2,8 @@
 
 Each event's id is the change's ``seq``. A client that reconnects sends it back as
 ``Last-Event-ID`` (EventSource does so by itself; a new EventSource can pass
-``?last_event_id=``) and gets every change it missed, in order, before the live ones.
+``?last_event_id=``) and gets every change it missed, in order, before the live ones. A
+user limited to some recons sees only theirs.
 """
 
 from __future__ import annotations
@@ -12,14 +13,21 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
+from bff.deps import Reader
 from bff.hub import stream_changes
+from bff.routers import COMMON
 
-router = APIRouter(prefix="/api", tags=["stream"])
+router = APIRouter(prefix="/api", tags=["stream"], responses=COMMON)
 
 
-@router.get("/stream")
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}},
+)
 async def stream(
     request: Request,
+    who: Reader,
     last_event_id: Annotated[str | None, Header()] = None,
     resume: Annotated[str | None, Query(alias="last_event_id")] = None,
 ) -> EventSourceResponse:
@@ -27,7 +35,7 @@ async def stream(
     since: int | None = None
     if given:
         if not given.isdigit():
-            raise HTTPException(422, "Last-Event-ID must be the id of an event of this stream")
+            raise HTTPException(400, "Last-Event-ID must be the id of an event of this stream")
         since = int(given)
-    events = stream_changes(request.app.state.hub, request.app.state.pool, since)
+    events = stream_changes(request.app.state.hub, request.app.state.pool, since, who.recons)
     return EventSourceResponse(events, ping=15)

@@ -41,6 +41,7 @@ from streams.attribution.learner import (
     loads,
 )
 from streams.avro import codec
+from streams.kafka_security import aiokafka_security
 from streams.retry import Outage, until_done, until_done_sync
 from streams.settings import Settings
 from streams.worker import (
@@ -338,6 +339,7 @@ async def _follow(settings: Settings, topic: str, keeper: ModelKeeper, sinks: Si
     """Read the feedback topic from the model's offset on, for ever (no consumer group)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka(),
+        **aiokafka_security(settings.kafka_security()),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 import redis
 import yaml
@@ -32,8 +31,9 @@ def loaded(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Pipe
 def pages(pipeline: Pipeline, limit: int) -> list[list[dict[str, Any]]]:
     url: str | None = f"{pipeline.bff_url}/api/breaks?status=all&limit={limit}"
     out = []
+    client = pipeline.http()
     while url:
-        response = httpx.get(url, timeout=30)
+        response = client.get(url)
         response.raise_for_status()
         out.append(response.json())
         url = response.links.get("next", {}).get("url")
@@ -50,24 +50,25 @@ def test_keyset_pages_hold_every_break_once_newest_first(loaded: Pipeline) -> No
 
 
 def test_a_page_is_at_most_a_thousand_and_a_foreign_cursor_is_refused(loaded: Pipeline) -> None:
-    base = f"{loaded.bff_url}/api/breaks"
-    assert httpx.get(f"{base}?limit=1001", timeout=10).status_code == 422
-    assert len(httpx.get(f"{base}?status=all", timeout=10).json()) <= 1000
-    refused = httpx.get(f"{base}?cursor=not-ours", timeout=10)
-    assert refused.status_code == 422 and "cursor" in refused.text
+    client, base = loaded.http(), "/api/breaks"
+    assert client.get(f"{base}?limit=1001").status_code == 422
+    assert len(client.get(f"{base}?status=all").json()) <= 1000
+    refused = client.get(f"{base}?cursor=not-ours")
+    assert refused.status_code == 400 and "cursor" in refused.text
 
 
 def test_request_bodies_and_text_fields_are_bounded(loaded: Pipeline) -> None:
     target = loaded.breaks()[0]["break_id"]
-    url = f"{loaded.bff_url}/api/breaks/{target}/label"
-    huge = httpx.post(url, content=b"{" + b" " * (2 << 20) + b"}", timeout=30)
+    url, client = f"/api/breaks/{target}/label", loaded.http()
+    huge = client.post(url, content=b"{" + b" " * (2 << 20) + b"}")
     assert huge.status_code == 413
-    long_reason = httpx.post(url, json={"cause": "FEE", "reason": "x" * 5000}, timeout=30)
+    long_reason = client.post(url, json={"cause": "FEE", "reason": "x" * 5000})
     assert long_reason.status_code == 422
 
 
 def test_sse_clients_share_one_redis_subscription(loaded: Pipeline) -> None:
-    clients = [SseRecorder(f"{loaded.bff_url}/api/stream") for _ in range(5)]
+    url = f"{loaded.bff_url}/api/stream"
+    clients = [SseRecorder(url, loaded.admin_token) for _ in range(5)]
     for client in clients:
         client.start()
     try:

@@ -110,14 +110,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def page_query(
-    recon: str | None, status: str, limit: int, after: tuple[datetime, str] | None = None
+    recon: str | None,
+    status: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    visible: list[str] | None = None,
 ) -> tuple[sql.Composed, dict[str, Any]]:
-    """One keyset page of breaks, newest first (``updated_at``, then ``break_id``)."""
+    """One keyset page of breaks, newest first (``updated_at``, then ``break_id``), of the
+    ``visible`` recons only (None: every recon)."""
     where: list[sql.Composable] = []
     params: dict[str, Any] = {"limit": min(limit, MAX_PAGE)}
     if recon:
         where.append(sql.SQL("recon = %(recon)s"))
         params["recon"] = recon
+    if visible is not None:
+        where.append(sql.SQL("recon = ANY(%(visible)s)"))
+        params["visible"] = visible
     if status in STATUSES:
         where.append(sql.SQL("status = ANY(%(statuses)s)"))
         params["statuses"] = list(STATUSES[status])
@@ -139,8 +147,9 @@ async def list_breaks(
     status: str,
     limit: int,
     after: tuple[datetime, str] | None = None,
+    visible: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    query, params = page_query(recon, status, limit, after)
+    query, params = page_query(recon, status, limit, after, visible)
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchall()
