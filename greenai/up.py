@@ -18,11 +18,13 @@ from types import FrameType
 
 import httpx
 
-from greenai.localstack import LocalServers, ProcessGroup
+from greenai.localstack import LocalServers, ProcessGroup, ServerUrls
+from greenai.localstack.accounts import CREDENTIALS_FILE, Accounts, ensure_accounts
 from greenai.localstack.ports import free_port
+from greenai.localstack.private import UMASK, private_dir, write_private
 from greenai.localstack.supervisor import RestartPolicy, exit_reason
-from streams.database import migrate, save_recon
-from streams.recon import load_recon
+from streams.database import migrate
+from streams.recon import Recon, load_recon
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
@@ -33,10 +35,11 @@ DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
 # The processes of the system, by name: each runs as ``python -m MODULE``.
 PROCESSES = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
 DEMO_FEED = "streams.ingest.demo"
+DEMO_FEED_NAME = "demo-feed"
 
 
 def _children(demo: bool) -> dict[str, list[str]]:
-    modules = PROCESSES | ({"demo-feed": DEMO_FEED} if demo else {})
+    modules = PROCESSES | ({DEMO_FEED_NAME: DEMO_FEED} if demo else {})
     return {name: [sys.executable, "-m", module] for name, module in modules.items()}
 
 
@@ -59,57 +62,59 @@ def _wait_for_bff(url: str, group: ProcessGroup, timeout: float = 90.0) -> None:
     raise RuntimeError(f"the BFF did not answer on {url} within {timeout:.0f}s")
 
 
+def children_env(urls: ServerUrls, home: Path, settings: Settings, bff_port: int) -> dict[str, str]:
+    """The environment of the workers and the BFF: the servers with the application's
+    credentials (never the owner's), the home, the port and the topic prefix."""
+    return {
+        **os.environ,
+        "GREENAI_HOME": str(home),
+        **urls.as_env(),
+        "GREENAI_DATABASE_OWNER_URL": "",  # migrations are done: the children do not need it
+        "GREENAI_BFF_PORT": str(bff_port),
+        "GREENAI_TOPIC_PREFIX": settings.topic_prefix,
+    }
+
+
 def run_stack(settings: Settings, *, demo: bool) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    os.umask(UMASK)  # everything under GREENAI_HOME is its owner's only (children inherit it)
     home = settings.greenai_home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)  # LocalServers makes it private
+    private_dir(settings.logs_dir)
     started = time.monotonic()
     group = ProcessGroup(settings.logs_dir)
     try:
-        with LocalServers(
-            home,
-            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-            database_url=settings.database_url,
-            redis_url=settings.redis_url,
-        ) as urls:
-            migrate(urls.database_url)
-            ensure_topics(urls.kafka_bootstrap_servers, settings.topic_prefix)
-            if demo:
-                save_recon(urls.database_url, load_recon(DEMO_RECON))
-            bff_port = settings.bff_port or free_port()
-            env = {
-                **os.environ,
-                "GREENAI_HOME": str(home),
-                "KAFKA_BOOTSTRAP_SERVERS": urls.kafka_bootstrap_servers,
-                "DATABASE_URL": urls.database_url,
-                "REDIS_URL": urls.redis_url,
-                "GREENAI_BFF_PORT": str(bff_port),
-                "GREENAI_TOPIC_PREFIX": settings.topic_prefix,
-            }
-            settings.stack_file.write_text(
-                json.dumps(
-                    {
-                        "kafka_bootstrap_servers": urls.kafka_bootstrap_servers,
-                        "database_url": urls.database_url,
-                        "redis_url": urls.redis_url,
-                        "bff_port": bff_port,
-                        "pid": os.getpid(),
-                    },
-                    indent=2,
-                )
+        # The servers the environment names (not those of a stale stack.json) are used as
+        # they are; the others start here.
+        with LocalServers.from_environ(home) as urls:
+            migrate(urls.database_owner(), app_role=urls.database_app_role)
+            ensure_topics(
+                urls.kafka_bootstrap_servers, settings.topic_prefix, security=urls.kafka_security
             )
+            accounts = ensure_accounts(home)
+            bff_port = settings.bff_port or free_port()
+            env = children_env(urls, home, settings, bff_port)
+            stack = {**urls.public(), "bff_port": bff_port, "pid": os.getpid()}
+            write_private(settings.stack_file, json.dumps(stack, indent=2))  # no password
             children = _children(demo)
+            envs = {name: env for name in children}
+            envs["bff"] = env | accounts.bff_env(demo)  # only the BFF holds the account secrets
+            feed = children.pop(DEMO_FEED_NAME, None)
             for name, argv in children.items():
-                group.start(name, argv, env)
+                group.start(name, argv, envs[name])
             url = f"http://{settings.bff_host}:{bff_port}"
             _wait_for_bff(url, group)
+            if feed is not None:  # the demo recon goes through the API, like any recon
+                _apply(url, accounts.token, load_recon(DEMO_RECON))
+                group.start(DEMO_FEED_NAME, feed, env)
+                children[DEMO_FEED_NAME] = feed
             print(
                 f"greenai is up in {time.monotonic() - started:.1f}s: UI on {url} "
                 f"(logs in {settings.logs_dir}; Ctrl-C stops)",
                 flush=True,
             )
-            _supervise(group, children, env)
+            print(sign_in_help(url, home, accounts, demo), flush=True)
+            _supervise(group, children, envs)
     except KeyboardInterrupt:
         print("greenai: stopping", flush=True)
     finally:
@@ -118,7 +123,37 @@ def run_stack(settings: Settings, *, demo: bool) -> int:
     return 0
 
 
-def _supervise(group: ProcessGroup, children: dict[str, list[str]], env: dict[str, str]) -> None:
+def sign_in_help(url: str, home: Path, accounts: Accounts, demo: bool) -> str:
+    """How to sign in: said once at every start (the password stays in the home's file)."""
+    lines = [
+        f"greenai: sign in at {url} as admin / {accounts.admin_password}",
+    ]
+    if demo:
+        lines.append(
+            f"greenai: demo analyst (created for the demo): analyst / "
+            f"{accounts.demo_analyst_password}"
+        )
+    lines.append(
+        f"greenai: these, and this stack's command-line token, are in "
+        f"{home / CREDENTIALS_FILE} (readable by you only)"
+    )
+    return "\n".join(lines)
+
+
+def _apply(url: str, token: str, recon: Recon) -> None:
+    response = httpx.put(
+        f"{url}/api/recons/{recon.name}",
+        json=recon.model_dump(mode="json"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    if response.status_code >= 400:
+        raise RuntimeError(f"applying the demo recon failed: {response.text.strip()[:200]}")
+
+
+def _supervise(
+    group: ProcessGroup, children: dict[str, list[str]], envs: dict[str, dict[str, str]]
+) -> None:
     """Restart a child that dies, with backoff over a sliding window; say which and why."""
     policy = RestartPolicy()
     due: dict[str, float] = {}  # child -> when to start it again
@@ -142,4 +177,4 @@ def _supervise(group: ProcessGroup, children: dict[str, list[str]], env: dict[st
         for name, at in list(due.items()):
             if at <= now:
                 del due[name]
-                group.start(name, children[name], env)
+                group.start(name, children[name], envs[name])

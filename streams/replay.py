@@ -15,20 +15,30 @@ from datetime import datetime
 
 from confluent_kafka import Consumer, TopicPartition
 
-from streams.kafka import SafeProducer
+from streams.kafka import FROM_SETTINGS, SafeProducer, Security, resolve_security
+from streams.kafka_security import confluent_security
 
 
-def replay(bootstrap: str, topic: str, recon: str, since: datetime) -> int:
+def replay(
+    bootstrap: str,
+    topic: str,
+    recon: str,
+    since: datetime,
+    *,
+    security: Security = FROM_SETTINGS,
+) -> int:
     """Re-publish ``recon``'s records in ``topic`` from ``since`` up to now; returns how many."""
+    security = resolve_security(security, bootstrap)
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
+            **confluent_security(security),
             "group.id": f"greenai-replay-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
         }
     )
-    producer = SafeProducer(bootstrap)
+    producer = SafeProducer(bootstrap, security=security)
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         millis = int(since.timestamp() * 1000)

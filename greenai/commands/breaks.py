@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
-from bff.db import MAX_PAGE, page_query
-from bff.models import BreakOut
+from greenai.client import Bff
 from streams.settings import Settings
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    rows: list[dict[str, Any]] = []
-    after = None
-    with psycopg.connect(settings.database(), row_factory=dict_row) as conn:
-        while len(rows) < args.limit:
-            query, params = page_query(args.recon, args.status, args.limit - len(rows), after)
-            page = conn.execute(query, params).fetchall()
-            rows += page
-            if len(page) < MAX_PAGE:
-                break
-            after = (page[-1]["updated_at"], page[-1]["break_id"])
-    breaks = [BreakOut.from_datum(r).model_dump(mode="json") for r in rows]
+    api = Bff(settings)
+    breaks = []
+    for brk in api.pages("/api/breaks", recon=args.recon, status=args.status):
+        breaks.append(brk)
+        if len(breaks) >= args.limit:
+            break
     if args.json:
         print(json.dumps(breaks, indent=2))
         return 0
@@ -56,56 +46,54 @@ def read_labels(path: Path) -> list[tuple[str, str]]:
     return labels
 
 
-def _print_outcomes(outcomes: list[Any], as_json: bool) -> None:
+def _print_outcomes(outcomes: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([o.as_dict() for o in outcomes], indent=2))
+        print(json.dumps(outcomes, indent=2))
         return
     for o in outcomes:
         change = (
-            f"decision reversed: {o.previous_disposition} -> {o.disposition}"
-            if o.reversed
-            else f"disposition {o.disposition}"
+            f"decision reversed: {o['previous_disposition']} -> {o['disposition']}"
+            if o["reversed"]
+            else f"disposition {o['disposition']}"
         )
-        print(f"{o.break_id} {o.previous_cause or '-'} -> {o.cause} ({change})")
+        print(f"{o['break_id']} {o['previous_cause'] or '-'} -> {o['cause']} ({change})")
 
 
 def cmd_label(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.attribution.analyst import Analyst
-
     if args.file:
         if args.break_id or args.cause:
             raise ValueError("give BREAK_ID CAUSE or --file, not both")
         labels = read_labels(Path(args.file))
     elif args.break_id and args.cause:
-        labels = [(args.break_id, args.cause.upper())]
+        labels = [(args.break_id, args.cause)]
     else:
         raise ValueError("give BREAK_ID CAUSE, or --file LABELS.jsonl")
-    analyst = Analyst(settings, args.analyst, "cli")
-    outcomes = analyst.label(
-        [(b, c.upper()) for b, c in labels], disposition=args.disposition, reason=args.reason
-    )
-    _print_outcomes(outcomes, args.json)
+    body = {
+        "labels": [{"break_id": b, "cause": c.upper()} for b, c in labels],
+        "disposition": args.disposition.upper() if args.disposition else None,
+        "reason": args.reason,
+    }
+    _print_outcomes(Bff(settings).post("/api/breaks/labels", body), args.json)
     return 0
 
 
 def cmd_reverse(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.attribution.analyst import Analyst
-
-    outcome = Analyst(settings, args.analyst, "cli").reverse(
-        args.break_id, args.to.upper(), args.reason
-    )
+    body = {"disposition": args.to.upper(), "reason": args.reason}
+    outcome = Bff(settings).post(f"/api/breaks/{args.break_id}/reverse", body)
     _print_outcomes([outcome], args.json)
     return 0
 
 
 def cmd_decisions(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.attribution.decisions import history
-
-    with psycopg.connect(settings.database()) as conn:
-        rows = history(conn, args.break_id)
+    rows = Bff(settings).get(f"/api/breaks/{args.break_id}/decisions")
     if not rows:
         raise ValueError(f"no decisions for break {args.break_id}")
     print(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    print(json.dumps(Bff(settings).get(f"/api/breaks/{args.break_id}/audit"), indent=2))
     return 0
 
 
@@ -113,7 +101,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     breaks = commands.add_parser("breaks", help="print breaks; label them (analyst feedback)")
     breaks.add_argument("--recon")
     breaks.add_argument("--status", choices=["open", "resolved", "all"], default="open")
-    breaks.add_argument("--limit", type=int, default=100_000)
+    breaks.add_argument("--limit", type=int, default=1_000_000)
     breaks.add_argument("--json", action="store_true", help="a JSON array")
     breaks.set_defaults(run=cmd_list)
     sub = breaks.add_subparsers(dest="breaks_command", required=False)
@@ -126,7 +114,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     label.add_argument("--file", help='JSON Lines of {"break_id", "cause"}')
     label.add_argument("--disposition", help="also set the disposition (AUTO_CLOSE|QUEUE|ESCALATE)")
     label.add_argument("--reason")
-    label.add_argument("--analyst", default=getpass.getuser())
     label.add_argument("--json", action="store_true")
     label.set_defaults(run=cmd_label)
 
@@ -134,10 +121,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     reverse.add_argument("break_id")
     reverse.add_argument("--to", default="QUEUE", help="the disposition it gets (default QUEUE)")
     reverse.add_argument("--reason")
-    reverse.add_argument("--analyst", default=getpass.getuser())
     reverse.add_argument("--json", action="store_true")
     reverse.set_defaults(run=cmd_reverse)
 
     decisions = sub.add_parser("decisions", help="a break's recorded decisions (JSON)")
     decisions.add_argument("break_id")
     decisions.set_defaults(run=cmd_decisions)
+
+    audit = sub.add_parser("audit", help="who did what to a break (JSON)")
+    audit.add_argument("break_id")
+    audit.set_defaults(run=cmd_audit)

@@ -7,15 +7,16 @@ import argparse
 import logging
 from pathlib import Path
 
-from streams.database import load_recon
+from greenai.client import Bff
 from streams.ingest.context import Connector, SourceContext, poll_forever
 from streams.ingest.metrics import serve
-from streams.recon import parse_duration
+from streams.recon import Recon, parse_duration
 from streams.settings import Settings
 
 
 def _context(args: argparse.Namespace, settings: Settings) -> SourceContext:
-    recon = load_recon(settings.database(), args.recon)
+    found = Bff(settings).get(f"/api/recons/{args.recon}")
+    recon = Recon.model_validate(found["definition"])
     return SourceContext.create(
         settings.kafka(),
         settings.topic_prefix,

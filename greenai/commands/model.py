@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,9 +51,11 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.attribution import versions
+    from datetime import datetime
 
-    rows = versions.listing(settings.database(), args.limit)
+    from greenai.client import Bff
+
+    rows = Bff(settings).get("/api/model/versions", limit=args.limit)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
@@ -68,15 +69,15 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
             f"{r['version']:>7} {r['feedback_offset']:>7} {r['labels_seen']:>7} "
             f"{m.get('accuracy_recent', 0):>8.2%} {m.get('drifts', 0):>6}  "
             f"{r['based_on'] or '-':>8}  {r['river_version']:<7} "
-            f"{r['created_at']:%Y-%m-%d %H:%M:%S}"
+            f"{datetime.fromisoformat(r['created_at']):%Y-%m-%d %H:%M:%S}"
         )
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.attribution.analyst import Analyst
+    from greenai.client import Bff
 
-    Analyst(settings, args.analyst, "cli").rollback(args.version, args.reason)
+    Bff(settings).post("/api/model/rollback", {"version": args.version, "reason": args.reason})
     print(f"model rollback to version {args.version} published; every worker applies it in order")
     return 0
 
@@ -112,5 +113,4 @@ def register(commands: argparse._SubParsersAction) -> None:
     rb = sub.add_parser("rollback", help="return every worker's model to a stored version")
     rb.add_argument("version", type=int)
     rb.add_argument("--reason")
-    rb.add_argument("--analyst", default=getpass.getuser())
     rb.set_defaults(run=cmd_rollback)

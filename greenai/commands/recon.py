@@ -5,36 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import redis
-
-from streams import reports
-from streams.database import load_recons, migrate, save_recon
+from greenai.client import Bff
 from streams.recon import load_recon
-from streams.recon_changes import Holdings, refusals
 from streams.settings import Settings
 
 
-def diff_holdings(settings: Settings, recon: str) -> Holdings | None:
-    """What each source of ``recon`` holds in the diff now (None: nobody can tell)."""
-    try:
-        with redis.Redis.from_url(settings.redis(), socket_timeout=5) as client:
-            return reports.holdings(client, settings.topic_prefix, recon)
-    except redis.RedisError:
-        return None
-
-
 def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
-    recon = load_recon(Path(args.file))
-    migrate(settings.database())
-    held = load_recons(settings.database()).get(recon.name)
-    if held is not None:
-        problems = refusals(held[1], recon, diff_holdings(settings, recon.name))
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ValueError(f"refused: {problems[0]}{more}")
-    version = save_recon(settings.database(), recon)
-    sources = ", ".join(recon.source_names)
-    print(f"recon {recon.name} applied (version {version}, sources: {sources})")
+    recon = load_recon(Path(args.file))  # a bad file is said here, with its line
+    applied = Bff(settings).put(f"/api/recons/{recon.name}", recon.model_dump(mode="json"))
+    sources = ", ".join(applied["sources"])
+    print(f"recon {applied['name']} applied (version {applied['version']}, sources: {sources})")
     return 0
 
 

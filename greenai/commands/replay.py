@@ -6,10 +6,8 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from streams.database import load_recon
-from streams.replay import replay
+from greenai.client import Bff
 from streams.settings import Settings
-from streams.topics import Topics
 
 
 def _moment(text: str) -> datetime:
@@ -21,10 +19,15 @@ def _moment(text: str) -> datetime:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    recon = load_recon(settings.database(), args.recon)  # fails clearly for an unknown recon
     since = _moment(args.since)
-    count = replay(settings.kafka(), Topics(settings.topic_prefix).records, recon.name, since)
-    print(json.dumps({"recon": recon.name, "from": since.isoformat(), "replayed": count}))
+    done = Bff(settings, timeout=3600).post(
+        "/api/replay", {"recon": args.recon, "from": since.isoformat()}
+    )
+    print(
+        json.dumps(
+            {"recon": done["recon"], "from": since.isoformat(), "replayed": done["replayed"]}
+        )
+    )
     return 0
 
 

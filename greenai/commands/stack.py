@@ -15,10 +15,19 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_wait(args: argparse.Namespace, settings: Settings) -> int:
-    from greenai.progress import wait_settled
+    from greenai.client import Bff
+    from streams.progress import Progress, wait_settled
+
+    api = Bff(settings)
+
+    def look() -> Progress:
+        found = api.get("/api/progress")
+        return Progress(
+            found["diff_lag"], found["attribution_lag"], found["sink_lag"], found["open_windows"]
+        )
 
     try:
-        wait_settled(settings, args.timeout)
+        wait_settled(look, args.timeout)
     except TimeoutError as exc:
         print(f"greenai wait: {exc}", file=sys.stderr)
         return 1

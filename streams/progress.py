@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import redis
 
@@ -24,6 +25,9 @@ class Progress:
     def settled(self) -> bool:
         return not (self.diff_lag or self.attribution_lag or self.sink_lag or self.open_windows)
 
+    def as_dict(self) -> dict[str, int | bool]:
+        return asdict(self) | {"settled": self.settled}
+
 
 def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
     """One look, in pipeline order: each stage commits only after its output is written."""
@@ -38,15 +42,14 @@ def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
     )
 
 
-def wait_settled(
-    settings: Settings, timeout: float, interval: float = 0.5, *, windows: bool = True
-) -> Progress:
+def wait_settled(look: Callable[[], Progress], timeout: float, interval: float = 0.5) -> Progress:
     """Block until two looks a second apart find nothing in flight; TimeoutError otherwise.
-    ``windows=False`` ignores open match windows (keys still waiting for another source)."""
+    ``look``: one measurement (``measure`` next to the servers, the BFF's ``/api/progress``
+    from anywhere else)."""
     deadline = time.monotonic() + timeout
     clean_since: float | None = None
     while True:
-        progress = measure(settings, count_windows=windows)
+        progress = look()
         now = time.monotonic()
         if progress.settled:
             clean_since = clean_since or now
