@@ -5,7 +5,10 @@
 //        --screenshot PATH [--timeout SECONDS] [--chromium PATH] [--verbose]
 //
 // 1. Opens the page in headless Chromium (Debian's /usr/bin/chromium, via playwright-core;
-//    no browser download), switches the status filter to "All" and clears other filters.
+//    no browser download). When the app shows its sign-in page, signs in through the form
+//    as GREENAI_E2E_USERNAME with GREENAI_E2E_PASSWORD (environment variables; any role
+//    that may read breaks will do). Then switches the status filter to "All" and clears
+//    other filters.
 // 2. Waits until the grid has loaded its snapshot AND the SSE stream is live and synced,
 //    then prints `READY rows=<n>` on stdout (flushed). The caller may now publish data.
 // 3. Without reloading, waits until TEXT appears in the grid (live update), prints `SEEN`,
@@ -19,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { Failure, credentials, landing, signIn } from './session.mjs';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -35,7 +39,8 @@ const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '
 
 function usage(msg) {
   process.stderr.write(
-    `live-breaks: ${msg}\nusage: node live-breaks.mjs --url URL --wait-for-text TEXT --screenshot PATH [--timeout SECONDS] [--chromium PATH] [--verbose]\n`,
+    `live-breaks: ${msg}\nusage: node live-breaks.mjs --url URL --wait-for-text TEXT --screenshot PATH [--timeout SECONDS] [--chromium PATH] [--verbose]\n` +
+      '(signs in as GREENAI_E2E_USERNAME with GREENAI_E2E_PASSWORD when the app asks)\n',
   );
   process.exit(2);
 }
@@ -76,8 +81,6 @@ const log = (line) => {
 
 const GRID = '[data-testid="break-grid"]';
 
-class Failure extends Error {}
-
 let context;
 let page;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'live-breaks-profile-'));
@@ -100,6 +103,16 @@ try {
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: remaining() });
   } catch (e) {
     throw new Failure(`could not open ${url}: ${String(e.message).split('\n')[0]}`);
+  }
+
+  // Stage 0: sign in (the app shows the sign-in page while there is no session).
+  if ((await landing(page, remaining())) === 'sign-in') {
+    const { username, password } = credentials();
+    if (!username || !password) {
+      throw new Failure('the app asks to sign in: set GREENAI_E2E_USERNAME and GREENAI_E2E_PASSWORD');
+    }
+    const who = await signIn(page, { username, password, timeout: remaining() });
+    log(`signed in as ${who.username} (${who.roles})`);
   }
 
   // Stage 1: the grid is on screen with its snapshot, and the stream is live.

@@ -36,8 +36,15 @@ function ActionMessage({ action, testId }: { action: ActionState; testId: string
   return null;
 }
 
+interface Props {
+  brk: Break;
+  onDone: () => void;
+  /** why the user may not label or reverse (see session.ts deniedReason); null: they may */
+  denied: string | null;
+}
+
 /** Render with `key={brk.break_id}`: the form state belongs to one break. */
-export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void }) {
+export function AnalystActions({ brk, onDone, denied }: Props) {
   // null = follow the break's current cause (it may change live until the analyst picks one)
   const [picked, setPicked] = useState<Cause | null>(null);
   const [target, setTarget] = useState<Disposition | null>(null);
@@ -49,10 +56,11 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
   const targets = reverseTargets(brk.disposition);
   const reverseTo = target !== null && targets.includes(target) ? target : defaultReverseTarget(brk.disposition);
   const busy = label.state === 'busy' || reverse.state === 'busy';
+  const locked = denied !== null;
 
   const submitLabel = (e: FormEvent) => {
     e.preventDefault();
-    if (cause === null || busy) return;
+    if (cause === null || busy || locked) return;
     setLabel({ state: 'busy' });
     labelBreak(brk.break_id, labelRequest(cause, { reason })).then(
       (outcome) => {
@@ -66,7 +74,7 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
 
   const submitReverse = (e: FormEvent) => {
     e.preventDefault();
-    if (brk.disposition === null || busy) return;
+    if (brk.disposition === null || busy || locked) return;
     setReverse({ state: 'busy' });
     reverseDecision(brk.break_id, reverseRequest(reverseTo, { reason })).then(
       (outcome) => {
@@ -79,8 +87,13 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
   };
 
   return (
-    <section className="analyst" data-testid="analyst-actions">
+    <section className="analyst" data-testid="analyst-actions" data-allowed={!locked}>
       <h3>Analyst</h3>
+      {locked && (
+        <p className="action-denied muted small" data-testid="analyst-denied">
+          Read-only: {denied}.
+        </p>
+      )}
       <form className="action" onSubmit={submitLabel} aria-label="Label cause">
         <label className="action-label" htmlFor="label-cause">
           Label cause
@@ -89,6 +102,8 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
           id="label-cause"
           data-testid="label-cause"
           value={cause ?? ''}
+          disabled={locked}
+          title={denied ?? undefined}
           onChange={(e) => {
             setPicked(e.target.value as Cause);
             if (label.state !== 'busy') setLabel(IDLE);
@@ -110,8 +125,8 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
           type="submit"
           className="btn primary"
           data-testid="label-submit"
-          disabled={cause === null || busy}
-          title="Send this cause as analyst feedback: the model learns from it"
+          disabled={cause === null || busy || locked}
+          title={denied ?? 'Send this cause as analyst feedback: the model learns from it'}
         >
           {label.state === 'busy' ? 'Sending…' : 'Label'}
         </button>
@@ -135,7 +150,8 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
                 setTarget(e.target.value as Disposition);
                 if (reverse.state !== 'busy') setReverse(IDLE);
               }}
-              title="The disposition the break gets"
+              disabled={locked}
+              title={denied ?? 'The disposition the break gets'}
             >
               {targets.map((d) => (
                 <option key={d} value={d}>
@@ -147,8 +163,8 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
               type="submit"
               className="btn"
               data-testid="reverse-submit"
-              disabled={busy}
-              title={`Override The Discriminator: ${dispositionName(brk.disposition)} → ${dispositionName(reverseTo)}`}
+              disabled={busy || locked}
+              title={denied ?? `Override The Discriminator: ${dispositionName(brk.disposition)} → ${dispositionName(reverseTo)}`}
             >
               {reverse.state === 'busy' ? 'Sending…' : 'Reverse decision'}
             </button>
@@ -168,6 +184,8 @@ export function AnalystActions({ brk, onDone }: { brk: Break; onDone: () => void
           type="text"
           maxLength={500}
           placeholder="optional, recorded with the label or reversal"
+          disabled={locked}
+          title={denied ?? undefined}
           value={reason}
           onChange={(e) => setReason(e.target.value)}
         />

@@ -1,10 +1,21 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+// The ReconWorkstation: the session first (GET api/auth/me; the sign-in page while there
+// is none, and again as soon as any call answers 401), then the workstation of the
+// signed-in user — the top bar (pages, live indicator, the user), the blotter (summary,
+// filters, grid, detail panel) or the audit page for users with the `audit` permission.
+
+import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { Account } from './Account';
+import { beginSession, fetchMe, onSessionEnded } from './api';
+import { emptyAuditFilter, type AuditFilter } from './audit';
+import { AuditPage } from './AuditPage';
 import { reconNames, selectBreaks, summarize, STATUS_FILTERS, type BreakFilter, type StatusFilter } from './breaks';
 import { BreakGrid } from './BreakGrid';
 import { DetailPanel } from './DetailPanel';
+import { can, signInErrorOf, withoutSignInError, type Me } from './session';
+import { SignIn } from './SignIn';
 import { SummaryBar } from './SummaryBar';
 import { useLiveBreaks, type Connection, type StreamNotice } from './useLiveBreaks';
-import { readViewState, writeViewState } from './urlState';
+import { readUrlState, writeUrlState, type Page } from './urlState';
 import { CAUSE_LABEL } from './tags';
 
 const CONNECTION_LABEL: Record<Connection, string> = {
@@ -52,149 +63,303 @@ function LiveIndicator({ connection, lastEventAt, notice }: LiveIndicatorProps) 
   );
 }
 
+type Auth =
+  | { state: 'checking' }
+  | { state: 'unavailable'; error: string }
+  | { state: 'signed-out'; notice: string | null }
+  | { state: 'signed-in'; me: Me; since: number };
+
+/** The session: who is signed in, or the sign-in page. */
 export function App() {
-  const live = useLiveBreaks();
-  const initial = useMemo(() => readViewState(window.location.search), []);
-  const [filter, setFilter] = useState<BreakFilter>(initial.filter);
-  const [search, setSearch] = useState(initial.search);
-  const [selectedId, setSelectedId] = useState<string | null>(initial.selectedId);
-  const [visible, setVisible] = useState(0);
+  const [auth, setAuth] = useState<Auth>({ state: 'checking' });
+  const [attempt, setAttempt] = useState(0);
+  // a single sign-on that failed comes back as /?sign_in_error=…: shown once
+  const [ssoError] = useState(() => signInErrorOf(window.location.search));
 
   useEffect(() => {
-    const qs = writeViewState({ filter, search, selectedId });
-    if (qs !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${qs}`);
-  }, [filter, search, selectedId]);
+    const { pathname, search, hash } = window.location;
+    const clean = withoutSignInError(search);
+    if (clean !== search) window.history.replaceState(null, '', `${pathname}${clean}${hash}`);
+  }, []);
+
+  useEffect(
+    () =>
+      onSessionEnded(() => {
+        setAuth({ state: 'signed-out', notice: 'Your session has ended: sign in again.' });
+      }),
+    [],
+  );
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    fetchMe(ctrl.signal).then(
+      (me) => {
+        if (ctrl.signal.aborted) return;
+        if (me === null) {
+          setAuth({ state: 'signed-out', notice: null });
+          return;
+        }
+        beginSession(me.csrf_token);
+        setAuth({ state: 'signed-in', me, since: Date.now() });
+      },
+      (err: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setAuth({ state: 'unavailable', error: err instanceof Error ? err.message : String(err) });
+      },
+    );
+    return () => ctrl.abort();
+  }, [attempt]);
+
+  const signedIn = useCallback((me: Me) => {
+    beginSession(me.csrf_token);
+    setAuth({ state: 'signed-in', me, since: Date.now() });
+  }, []);
+  const signedOut = useCallback(() => setAuth({ state: 'signed-out', notice: 'You have signed out.' }), []);
+
+  switch (auth.state) {
+    case 'checking':
+      return (
+        <div className="boot" role="status" data-testid="boot">
+          Checking your session…
+        </div>
+      );
+    case 'unavailable':
+      return (
+        <div className="boot" data-testid="boot">
+          <p role="alert">The ReconWorkstation cannot tell who you are: {auth.error}</p>
+          <button type="button" className="btn" onClick={() => setAttempt((n) => n + 1)}>
+            Retry
+          </button>
+        </div>
+      );
+    case 'signed-out':
+      return <SignIn notice={auth.notice} ssoError={auth.notice === null ? ssoError : null} onSignedIn={signedIn} />;
+    case 'signed-in':
+      return <Workstation key={`${auth.me.username}@${auth.since}`} me={auth.me} onSignedOut={signedOut} />;
+  }
+}
+
+/** A plain left click (not one that opens a new tab or window). */
+const plainClick = (e: MouseEvent): boolean => e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
+
+function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
+  const live = useLiveBreaks();
+  const mayAudit = can(me, 'audit');
+  const initial = useMemo(() => readUrlState(window.location.search), []);
+  const [page, setPage] = useState<Page>(initial.page === 'audit' && mayAudit ? 'audit' : 'breaks');
+  const [filter, setFilter] = useState<BreakFilter>(initial.view.filter);
+  const [search, setSearch] = useState(initial.view.search);
+  const [selectedId, setSelectedId] = useState<string | null>(initial.view.selectedId);
+  const [auditFilter, setAuditFilter] = useState<AuditFilter>(initial.audit);
+  const [visible, setVisible] = useState(0);
+  // the page the URL was last written for: a change of page is a new history entry
+  const urlPage = useRef<Page>(page);
+
+  useEffect(() => {
+    const qs = writeUrlState({ page, view: { filter, search, selectedId }, audit: auditFilter });
+    const url = `${window.location.pathname}${qs}`;
+    if (urlPage.current !== page) window.history.pushState(null, '', url);
+    else if (qs !== window.location.search) window.history.replaceState(null, '', url);
+    urlPage.current = page;
+  }, [page, filter, search, selectedId, auditFilter]);
+
+  // Back and forward between the pages (and the filters the URL held).
+  useEffect(() => {
+    const onPop = () => {
+      const s = readUrlState(window.location.search);
+      const next: Page = s.page === 'audit' && mayAudit ? 'audit' : 'breaks';
+      urlPage.current = next;
+      setPage(next);
+      if (next === 'audit') setAuditFilter(s.audit);
+      else {
+        setFilter(s.view.filter);
+        setSearch(s.view.search);
+        setSelectedId(s.view.selectedId);
+      }
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, [mayAudit]);
+
+  const hrefOf = (p: Page): string =>
+    `${window.location.pathname}${writeUrlState({ page: p, view: { filter, search, selectedId }, audit: auditFilter })}`;
+  const navigate = (p: Page) => (e: MouseEvent) => {
+    if (!plainClick(e)) return; // a new tab opens the page from its URL
+    e.preventDefault();
+    setPage(p);
+  };
 
   const recons = useMemo(() => reconNames(live.index), [live.index]);
   const rows = useMemo(() => selectBreaks(live.index, filter), [live.index, filter]);
   const summary = useMemo(() => summarize(live.index, filter.recon), [live.index, filter.recon]);
   const selected = selectedId === null ? undefined : live.index.get(selectedId);
   const onVisibleCount = useCallback((n: number) => setVisible(n), []);
+  const openAudit = useCallback((breakId: string) => {
+    setAuditFilter({ ...emptyAuditFilter, break_id: breakId });
+    setPage('audit');
+  }, []);
+  const openBreak = useCallback((breakId: string) => {
+    setSelectedId(breakId);
+    setPage('breaks');
+  }, []);
 
   useEffect(() => {
+    if (page !== 'breaks') return;
     const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('dialog[open]')) return; // a dialog has the keyboard
       if (e.key === 'Escape') setSelectedId(null);
-      if (e.key === '/' && !(e.target instanceof HTMLInputElement)) {
+      if (e.key === '/' && !(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLTextAreaElement)) {
         e.preventDefault();
         document.getElementById('quick-search')?.focus();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [page]);
 
   const filtersActive = filter.recon !== null || filter.cause !== null || search !== '';
 
   return (
-    <div className="app">
+    <div className="app" data-page={page}>
       <header className="topbar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden>
-            ◆
-          </span>
-          <span className="brand-name">ReconWorkstation</span>
-          <span className="brand-sub">greenai</span>
+        <div className="topbar-left">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden>
+              ◆
+            </span>
+            <span className="brand-name">ReconWorkstation</span>
+            <span className="brand-sub">greenai</span>
+          </div>
+          <nav className="topnav" aria-label="Pages">
+            <a href={hrefOf('breaks')} aria-current={page === 'breaks' ? 'page' : undefined} onClick={navigate('breaks')} data-testid="nav-breaks">
+              Breaks
+            </a>
+            {mayAudit && (
+              <a href={hrefOf('audit')} aria-current={page === 'audit' ? 'page' : undefined} onClick={navigate('audit')} data-testid="nav-audit">
+                Audit
+              </a>
+            )}
+          </nav>
         </div>
-        <LiveIndicator connection={live.connection} lastEventAt={live.lastEventAt} notice={live.notice} />
+        <div className="topbar-right">
+          <LiveIndicator connection={live.connection} lastEventAt={live.lastEventAt} notice={live.notice} />
+          <Account me={me} onSignedOut={onSignedOut} />
+        </div>
       </header>
 
-      {live.error !== null && (
-        <div className="banner" role="alert">
-          {live.error} — retrying.
-        </div>
+      {page === 'audit' ? (
+        <AuditPage filter={auditFilter} onFilter={setAuditFilter} onOpenBreak={openBreak} recons={recons} />
+      ) : (
+        blotter()
       )}
-
-      {live.truncated !== null && (
-        <div className="banner banner-warn" role="status" aria-live="polite" data-testid="snapshot-truncated">
-          Only the newest {live.truncated.breaks.toLocaleString('en-US')} breaks are loaded: the snapshot stops after{' '}
-          {live.truncated.pages} pages. Older breaks are not shown; live changes still arrive.
-        </div>
-      )}
-
-      <SummaryBar
-        summary={summary}
-        scope={filter.recon ?? 'all recons'}
-        cause={filter.cause}
-        onCause={(cause) => setFilter((f) => ({ ...f, cause, status: cause !== null && f.status === 'resolved' ? 'open' : f.status }))}
-      />
-
-      <div className="toolbar">
-        <div className="seg" role="radiogroup" aria-label="Status" data-testid="status-filter">
-          {STATUS_FILTERS.map((s) => (
-            <button
-              key={s}
-              type="button"
-              role="radio"
-              aria-checked={filter.status === s}
-              className={filter.status === s ? 'on' : ''}
-              data-status={s}
-              onClick={() => setFilter((f) => ({ ...f, status: s }))}
-            >
-              {STATUS_LABEL[s]}
-            </button>
-          ))}
-        </div>
-        <label className="field">
-          <span>Recon</span>
-          <select
-            data-testid="recon-filter"
-            value={filter.recon ?? ''}
-            onChange={(e) => setFilter((f) => ({ ...f, recon: e.target.value === '' ? null : e.target.value }))}
-          >
-            <option value="">All recons</option>
-            {recons.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-            {filter.recon !== null && !recons.includes(filter.recon) && <option value={filter.recon}>{filter.recon}</option>}
-          </select>
-        </label>
-        {filter.cause !== null && (
-          <button type="button" className="pill" onClick={() => setFilter((f) => ({ ...f, cause: null }))} title="Clear cause filter">
-            Cause: {CAUSE_LABEL[filter.cause]} ×
-          </button>
-        )}
-        <input
-          id="quick-search"
-          data-testid="quick-search"
-          className="search"
-          type="search"
-          placeholder="Search key, field, value, cause…  ( / )"
-          value={search}
-          onChange={(e) => setSearch(e.target.value)}
-        />
-        {filtersActive && (
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              setFilter((f) => ({ ...f, recon: null, cause: null }));
-              setSearch('');
-            }}
-          >
-            Clear filters
-          </button>
-        )}
-        <span className="count num" data-testid="row-count">
-          {visible} of {live.index.size} breaks
-        </span>
-      </div>
-
-      <main className={`workspace${selected ? ' with-detail' : ''}`}>
-        <BreakGrid
-          breaks={rows}
-          search={search}
-          selectedId={selectedId}
-          onSelect={setSelectedId}
-          changedAt={live.changedAt}
-          loaded={live.loaded}
-          live={live.connection === 'live'}
-          synced={live.synced}
-          onVisibleCount={onVisibleCount}
-        />
-        {selected && <DetailPanel brk={selected} onClose={() => setSelectedId(null)} />}
-      </main>
     </div>
   );
+
+  // The blotter page. A render function over the state above, not a component: a
+  // component defined here would be a new type on every render, remounting the grid.
+  function blotter() {
+    return (
+      <>
+          {live.error !== null && (
+            <div className="banner" role="alert">
+              {live.error} — retrying.
+            </div>
+          )}
+
+          {live.truncated !== null && (
+            <div className="banner banner-warn" role="status" aria-live="polite" data-testid="snapshot-truncated">
+              Only the newest {live.truncated.breaks.toLocaleString('en-US')} breaks are loaded: the snapshot stops after{' '}
+              {live.truncated.pages} pages. Older breaks are not shown; live changes still arrive.
+            </div>
+          )}
+
+          <SummaryBar
+            summary={summary}
+            scope={filter.recon ?? 'all recons'}
+            cause={filter.cause}
+            onCause={(cause) => setFilter((f) => ({ ...f, cause, status: cause !== null && f.status === 'resolved' ? 'open' : f.status }))}
+          />
+
+          <div className="toolbar">
+            <div className="seg" role="radiogroup" aria-label="Status" data-testid="status-filter">
+              {STATUS_FILTERS.map((s) => (
+                <button
+                  key={s}
+                  type="button"
+                  role="radio"
+                  aria-checked={filter.status === s}
+                  className={filter.status === s ? 'on' : ''}
+                  data-status={s}
+                  onClick={() => setFilter((f) => ({ ...f, status: s }))}
+                >
+                  {STATUS_LABEL[s]}
+                </button>
+              ))}
+            </div>
+            <label className="field">
+              <span>Recon</span>
+              <select
+                data-testid="recon-filter"
+                value={filter.recon ?? ''}
+                onChange={(e) => setFilter((f) => ({ ...f, recon: e.target.value === '' ? null : e.target.value }))}
+              >
+                <option value="">All recons</option>
+                {recons.map((r) => (
+                  <option key={r} value={r}>
+                    {r}
+                  </option>
+                ))}
+                {filter.recon !== null && !recons.includes(filter.recon) && <option value={filter.recon}>{filter.recon}</option>}
+              </select>
+            </label>
+            {filter.cause !== null && (
+              <button type="button" className="pill" onClick={() => setFilter((f) => ({ ...f, cause: null }))} title="Clear cause filter">
+                Cause: {CAUSE_LABEL[filter.cause]} ×
+              </button>
+            )}
+            <input
+              id="quick-search"
+              data-testid="quick-search"
+              className="search"
+              type="search"
+              placeholder="Search key, field, value, cause…  ( / )"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+            />
+            {filtersActive && (
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  setFilter((f) => ({ ...f, recon: null, cause: null }));
+                  setSearch('');
+                }}
+              >
+                Clear filters
+              </button>
+            )}
+            <span className="count num" data-testid="row-count">
+              {visible} of {live.index.size} breaks
+            </span>
+          </div>
+
+          <main className={`workspace${selected ? ' with-detail' : ''}`}>
+            <BreakGrid
+              breaks={rows}
+              search={search}
+              selectedId={selectedId}
+              onSelect={setSelectedId}
+              changedAt={live.changedAt}
+              loaded={live.loaded}
+              live={live.connection === 'live'}
+              synced={live.synced}
+              onVisibleCount={onVisibleCount}
+            />
+            {selected && (
+              <DetailPanel brk={selected} me={me} onClose={() => setSelectedId(null)} onOpenAudit={mayAudit ? openAudit : undefined} />
+            )}
+          </main>
+        </>
+    );
+  }
 }

@@ -1,6 +1,7 @@
-// Everything about one break: assessment, the analyst's actions (label, reverse), per-source
-// values, the explanation behind the cause, the decision history, lifecycle, and the raw
-// JSON as received.
+// Everything about one break: assessment, the analyst's actions (label, reverse: for users
+// with the `label` permission), per-source values, the explanation behind the cause, the
+// decision history, the break's audit trail (who did what), lifecycle, and the raw JSON
+// as received.
 
 import { useEffect, useState } from 'react';
 import type { Break } from './types';
@@ -8,6 +9,8 @@ import { formatAge, formatConfidence, formatKey, formatTimestamp } from './forma
 import { CauseTag, DispositionTag, KindTag, StatusTag } from './tags';
 import { AnalystActions } from './AnalystActions';
 import { DecisionHistory } from './DecisionHistory';
+import { BreakAudit } from './BreakAudit';
+import { can, deniedReason, type Me } from './session';
 
 function sourcesOf(b: Break): string[] {
   const seen = new Set<string>();
@@ -24,9 +27,17 @@ function useNow(periodMs: number): number {
   return now;
 }
 
-export function DetailPanel({ brk, onClose }: { brk: Break; onClose: () => void }) {
+interface Props {
+  brk: Break;
+  me: Me;
+  onClose: () => void;
+  /** show this break on the global audit page (offered to users with `audit`) */
+  onOpenAudit?: ((breakId: string) => void) | undefined;
+}
+
+export function DetailPanel({ brk, me, onClose, onOpenAudit }: Props) {
   const now = useNow(1000);
-  // bumped after a label or reversal so the decision history is read again
+  // bumped after a label or reversal so the decision history and the trail are read again
   const [decisionsRefresh, setDecisionsRefresh] = useState(0);
   const sources = sourcesOf(brk);
   const maxWeight = Math.max(1e-9, ...brk.explanation.map((e) => Math.abs(e.weight ?? 0)));
@@ -70,7 +81,12 @@ export function DetailPanel({ brk, onClose }: { brk: Break; onClose: () => void 
         </dl>
       </section>
 
-      <AnalystActions key={`actions:${brk.break_id}`} brk={brk} onDone={() => setDecisionsRefresh((n) => n + 1)} />
+      <AnalystActions
+        key={`actions:${brk.break_id}`}
+        brk={brk}
+        denied={deniedReason(me, 'label', 'Labelling a break or reversing its decision')}
+        onDone={() => setDecisionsRefresh((n) => n + 1)}
+      />
 
       <section>
         <h3>Differences</h3>
@@ -137,6 +153,14 @@ export function DetailPanel({ brk, onClose }: { brk: Break; onClose: () => void 
       </section>
 
       <DecisionHistory key={`decisions:${brk.break_id}`} breakId={brk.break_id} version={brk.version} refresh={decisionsRefresh} />
+
+      <BreakAudit
+        key={`audit:${brk.break_id}`}
+        breakId={brk.break_id}
+        version={brk.version}
+        refresh={decisionsRefresh}
+        onOpenTrail={onOpenAudit && can(me, 'audit') ? () => onOpenAudit(brk.break_id) : undefined}
+      />
 
       <section>
         <h3>Lifecycle</h3>

@@ -18,13 +18,15 @@ describe('analyst requests', () => {
 
   it('builds a label body with only the fields given', () => {
     expect(labelRequest('ROUNDING')).toEqual({ cause: 'ROUNDING' });
-    expect(JSON.stringify(labelRequest('FX', { reason: '  ', analyst: '' }))).toBe('{"cause":"FX"}');
-    expect(labelRequest('FEE', { reason: ' broker fee ', analyst: 'alice', disposition: 'QUEUE' })).toEqual({
+    expect(JSON.stringify(labelRequest('FX', { reason: '  ' }))).toBe('{"cause":"FX"}');
+    expect(labelRequest('FEE', { reason: ' broker fee ', disposition: 'QUEUE' })).toEqual({
       cause: 'FEE',
       disposition: 'QUEUE',
       reason: 'broker fee',
-      analyst: 'alice',
     });
+    // the analyst is the session's: no identity travels in the body
+    expect(Object.keys(labelRequest('FEE', { reason: 'x', analyst: 'mallory' } as never))).toEqual(['cause', 'reason']);
+    expect(Object.keys(reverseRequest('QUEUE', { analyst: 'mallory' } as never))).toEqual(['disposition']);
     expect(labelRequest('TIMING', { disposition: null, reason: null })).toEqual({ cause: 'TIMING' });
   });
 

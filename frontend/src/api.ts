@@ -1,13 +1,22 @@
 // The endpoints the workstation uses. URLs are relative to the document so the app works
 // wherever the BFF serves it (same origin as /api; `npm run dev` proxies /api).
 //
+// Every call goes through one fetch wrapper, apiFetch (below): it sends the session's
+// CSRF token (X-CSRF-Token) with every unsafe method, and a 401 from any call tells the
+// app that the session ended (onSessionEnded). The session itself is an HttpOnly cookie
+// the browser sends on its own: no token is ever kept in JavaScript storage.
+//
 // Reading: the break snapshot, in keyset pages, and the SSE stream's URL (the stream
 // itself is handled in useLiveBreaks.ts, its state in stream.ts).
 // Analyst actions (bff/routers/labels.py): label a break's cause, reverse the automatic
 // disposition, list the decisions recorded for a break. Request building and response
 // parsing are pure functions below (unit-tested); the fetch wrappers only do I/O.
+// Identity (bff/routers/auth.py): who am I, sign in and out, change one's password.
+// Audit (bff/routers/audit.py): a break's trail, the whole trail in pages, its verification.
 
+import { auditPagePath, parseEntries, parseVerified, type AuditEntry, type AuditFilter, type Verified } from './audit';
 import { parseBreak } from './breaks';
+import { DEFAULT_METHODS, parseMe, parseMethods, type Me, type SignInMethods } from './session';
 import { resumeId } from './stream';
 import { CAUSES, DISPOSITIONS, type Break, type Cause, type Disposition } from './types';
 
@@ -16,6 +25,87 @@ export const apiUrl = (path: string, base: string = document.baseURI): string =>
 
 export const BREAKS_URL = 'api/breaks?status=all';
 export const STREAM_URL = 'api/stream';
+
+// ---- the session: one fetch wrapper for every call --------------------------------------
+
+/** The methods that change something: the BFF wants the session's CSRF token with them. */
+export const UNSAFE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+export const isUnsafeMethod = (method: string | undefined): boolean => UNSAFE_METHODS.includes((method ?? 'GET').toUpperCase());
+
+/** Request headers as a plain record (a Headers object, pairs or a record). */
+function plainHeaders(headers: HeadersInit | undefined): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) return Object.fromEntries(headers.entries());
+  if (Array.isArray(headers)) return Object.fromEntries(headers);
+  return { ...(headers as Record<string, string>) };
+}
+
+const hasHeader = (headers: Record<string, string>, name: string): boolean =>
+  Object.keys(headers).some((k) => k.toLowerCase() === name.toLowerCase());
+
+/**
+ * The request as sent (pure): Accept JSON unless the caller says otherwise, a JSON
+ * Content-Type with a text body, the cookie (same origin only), and `X-CSRF-Token` on
+ * every unsafe method (POST, PUT, PATCH, DELETE) when a token is known, never on a read.
+ * The browser adds the Origin header of a same-origin POST by itself.
+ */
+export function sessionInit(init: RequestInit, csrf: string | null): RequestInit {
+  const headers = plainHeaders(init.headers);
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === 'x-csrf-token') delete headers[k];
+  const out: Record<string, string> = hasHeader(headers, 'accept') ? headers : { Accept: 'application/json', ...headers };
+  if (typeof init.body === 'string' && !hasHeader(headers, 'content-type')) out['Content-Type'] = 'application/json';
+  if (csrf && isUnsafeMethod(init.method)) out['X-CSRF-Token'] = csrf;
+  return { ...init, headers: out, credentials: 'same-origin' };
+}
+
+/** What the wrapper knows of the session: whether one is open, and its CSRF token. */
+const session: { open: boolean; csrf: string | null } = { open: false, csrf: null };
+const endedListeners = new Set<() => void>();
+
+/** A session is open (after GET api/auth/me or a sign-in): a 401 from now on ends it. */
+export function beginSession(csrf: string | null): void {
+  session.open = true;
+  session.csrf = csrf;
+}
+
+/** Forget the session without telling anyone (the app signed out itself). */
+export function forgetSession(): void {
+  session.open = false;
+  session.csrf = null;
+}
+
+export const sessionOpen = (): boolean => session.open;
+
+/** Called once when a call of an open session answers 401 (idle or absolute timeout,
+ *  revoked, signed out elsewhere). Returns the unsubscribe function. */
+export function onSessionEnded(listener: () => void): () => void {
+  endedListeners.add(listener);
+  return () => {
+    endedListeners.delete(listener);
+  };
+}
+
+function sessionEnded(): void {
+  if (!session.open) return;
+  forgetSession();
+  for (const listener of [...endedListeners]) listener();
+}
+
+export interface ApiFetchOptions {
+  /** a 401 is this call's answer, not the end of a session (sign-in: wrong password) */
+  own401?: boolean;
+}
+
+/**
+ * fetch() for every BFF call: `path` relative to the document (or absolute), the request
+ * built by sessionInit. A 401 ends the session (see onSessionEnded) unless `own401`.
+ */
+export async function apiFetch(path: string, init: RequestInit = {}, opts: ApiFetchOptions = {}): Promise<Response> {
+  const res = await fetch(apiUrl(path), sessionInit(init, session.csrf));
+  if (res.status === 401 && !opts.own401) sessionEnded();
+  return res;
+}
 
 // ---- the snapshot: keyset pages -------------------------------------------------------
 
@@ -72,7 +162,7 @@ export interface Snapshot {
 }
 
 export interface SnapshotOptions {
-  /** defaults to the global fetch (tests pass a fake) */
+  /** defaults to apiFetch (the session's wrapper; tests pass a fake) */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** defaults to document.baseURI */
   base?: string;
@@ -88,7 +178,7 @@ export interface SnapshotOptions {
  * before the snapshot is taken (useLiveBreaks.ts), delivers that change.
  */
 export async function fetchAllBreaks(signal?: AbortSignal, opts: SnapshotOptions = {}): Promise<Snapshot> {
-  const fetchPage = opts.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+  const fetchPage = opts.fetch ?? ((url: string, init: RequestInit) => apiFetch(url, init));
   const base = opts.base ?? document.baseURI;
   const maxPages = Math.max(1, opts.maxPages ?? MAX_SNAPSHOT_PAGES);
   const out: Break[] = [];
@@ -140,24 +230,22 @@ export function breakActionPath(breakId: string, action: BreakAction): string {
   return `api/breaks/${encodeURIComponent(breakId)}/${action}`;
 }
 
-/** Body of POST /api/breaks/{id}/label (LabelIn). Only the fields given are sent. */
+/** Body of POST /api/breaks/{id}/label (LabelIn). Only the fields given are sent. The
+ *  analyst is the signed-in user: the BFF takes it from the session, never from the body. */
 export interface LabelRequest {
   cause: Cause;
   disposition?: Disposition;
   reason?: string;
-  analyst?: string;
 }
 
 /** Body of POST /api/breaks/{id}/reverse (ReverseIn); the BFF defaults `disposition` to QUEUE. */
 export interface ReverseRequest {
   disposition: Disposition;
   reason?: string;
-  analyst?: string;
 }
 
 export interface ActionOptions {
   reason?: string | null;
-  analyst?: string | null;
 }
 
 /** Trimmed text, or undefined when empty (so the key is left out of the JSON). */
@@ -166,12 +254,10 @@ const optionalText = (s: string | null | undefined): string | undefined => {
   return t ? t : undefined;
 };
 
-function withOptions<T extends object>(body: T, opts: ActionOptions): T & { reason?: string; analyst?: string } {
-  const out: T & { reason?: string; analyst?: string } = { ...body };
+function withOptions<T extends object>(body: T, opts: ActionOptions): T & { reason?: string } {
+  const out: T & { reason?: string } = { ...body };
   const reason = optionalText(opts.reason);
-  const analyst = optionalText(opts.analyst);
   if (reason !== undefined) out.reason = reason;
-  if (analyst !== undefined) out.analyst = analyst;
   return out;
 }
 
@@ -319,24 +405,29 @@ export class ApiError extends Error {
   }
 }
 
-async function requestJson(path: string, init: RequestInit): Promise<unknown> {
-  let res: Response;
+/** The body of a response: JSON when it is JSON, else the text ('' → null). */
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
   try {
-    res = await fetch(apiUrl(path), {
-      ...init,
-      headers: { Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}) },
-    });
+    return text === '' ? null : JSON.parse(text);
+  } catch {
+    return text; // not JSON: keep the text for the error message
+  }
+}
+
+/** apiFetch, with a network failure as an ApiError (an abort stays an AbortError). */
+async function send(path: string, init: RequestInit, opts: ApiFetchOptions = {}): Promise<Response> {
+  try {
+    return await apiFetch(path, init, opts);
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(`network error: ${err instanceof Error ? err.message : String(err)}`, null);
   }
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text === '' ? null : JSON.parse(text);
-  } catch {
-    // not JSON: keep the text for the error message
-  }
+}
+
+async function requestJson(path: string, init: RequestInit, opts: ApiFetchOptions = {}): Promise<unknown> {
+  const res = await send(path, init, opts);
+  const body = await readBody(res);
   if (!res.ok) throw new ApiError(errorMessage(res.status, res.statusText, body), res.status);
   return body;
 }
@@ -365,4 +456,95 @@ export async function fetchDecisions(breakId: string, signal?: AbortSignal): Pro
   const list = parseDecisions(json);
   if (list === null) throw new ApiError(`GET /${path}: expected a JSON array`, null);
   return list;
+}
+
+// ---- identity: I/O ------------------------------------------------------------------------
+
+/**
+ * GET /api/auth/me: the signed-in user, or null when not signed in (401). Its own 401
+ * does not count as a session that ended: it is how the app learns there is none.
+ */
+export async function fetchMe(signal?: AbortSignal): Promise<Me | null> {
+  const res = await send('api/auth/me', { method: 'GET', signal }, { own401: true });
+  const body = await readBody(res);
+  if (res.status === 401) return null;
+  if (!res.ok) throw new ApiError(errorMessage(res.status, res.statusText, body), res.status);
+  const me = parseMe(body);
+  if (me === null) throw new ApiError('GET /api/auth/me: unexpected response', null);
+  return me;
+}
+
+/** Whether the session is still open; a 401 ends it (onSessionEnded). Network errors
+ *  count as open (the stream's own retries deal with an unreachable BFF). */
+export async function checkSession(): Promise<boolean> {
+  try {
+    const res = await apiFetch('api/auth/me', { method: 'GET' });
+    return res.status !== 401;
+  } catch {
+    return true;
+  }
+}
+
+/** GET /api/auth/methods (public); the password form alone when it cannot be read. */
+export async function fetchSignInMethods(signal?: AbortSignal): Promise<SignInMethods> {
+  try {
+    return parseMethods(await requestJson('api/auth/methods', { method: 'GET', signal }, { own401: true }));
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    return DEFAULT_METHODS;
+  }
+}
+
+/** POST /api/auth/sign-in: the user (and a new session cookie), or an ApiError with the
+ *  BFF's one line (401 wrong credentials or locked, 429 too many attempts). */
+export async function signIn(username: string, password: string): Promise<Me> {
+  const body = await requestJson(
+    'api/auth/sign-in',
+    { method: 'POST', body: JSON.stringify({ username, password }) },
+    { own401: true },
+  );
+  const me = parseMe(body);
+  if (me === null) throw new ApiError('POST /api/auth/sign-in: unexpected response', null);
+  return me;
+}
+
+/** POST /api/auth/sign-out (204). A session that had already ended (401) is signed out too. */
+export async function signOut(): Promise<void> {
+  const res = await send('api/auth/sign-out', { method: 'POST' }, { own401: true });
+  const body = await readBody(res);
+  if (!res.ok && res.status !== 401) throw new ApiError(errorMessage(res.status, res.statusText, body), res.status);
+  forgetSession();
+}
+
+/** POST /api/auth/password (204); 403 (the current one is wrong) or 422 (the new one is refused) say why. */
+export async function changePassword(current: string, next: string): Promise<void> {
+  await requestJson('api/auth/password', { method: 'POST', body: JSON.stringify({ current, new: next }) });
+}
+
+// ---- audit: I/O -----------------------------------------------------------------------------
+
+/** `api/breaks/{id}/audit` */
+export const breakAuditPath = (breakId: string): string => `api/breaks/${encodeURIComponent(breakId)}/audit`;
+
+async function entries(path: string, signal?: AbortSignal): Promise<AuditEntry[]> {
+  const list = parseEntries(await requestJson(path, { method: 'GET', signal }));
+  if (list === null) throw new ApiError(`GET /${path.split('?')[0]}: expected a JSON array`, null);
+  return list;
+}
+
+/** GET /api/breaks/{id}/audit — who did what to one break, in seq order. */
+export function fetchBreakAudit(breakId: string, signal?: AbortSignal): Promise<AuditEntry[]> {
+  return entries(breakAuditPath(breakId), signal);
+}
+
+/** GET /api/audit — one page (≤ 500) of the filtered trail after seq `after`. */
+export function fetchAuditPage(filter: AuditFilter, after: number, signal?: AbortSignal, limit?: number): Promise<AuditEntry[]> {
+  return entries(auditPagePath(filter, after, limit), signal);
+}
+
+/** GET /api/audit/verify — walk the hash chain. */
+export async function verifyAudit(signal?: AbortSignal): Promise<Verified> {
+  const v = parseVerified(await requestJson('api/audit/verify', { method: 'GET', signal }));
+  if (v === null) throw new ApiError('GET /api/audit/verify: unexpected response', null);
+  return v;
 }

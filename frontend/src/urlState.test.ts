@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readViewState, writeViewState } from './urlState';
+import { readUrlState, readViewState, writeUrlState, writeViewState } from './urlState';
 
 describe('url state', () => {
   it('defaults to the open view', () => {
@@ -18,5 +18,26 @@ describe('url state', () => {
 
   it('ignores unknown values', () => {
     expect(readViewState('?status=bogus&cause=NOPE').filter).toEqual({ status: 'open', recon: null, cause: null });
+  });
+});
+
+describe('the page in the url', () => {
+  it('is the blotter unless view=audit', () => {
+    expect(readUrlState('?status=all&break=b-1')).toEqual({
+      page: 'breaks',
+      view: { filter: { status: 'all', recon: null, cause: null }, search: '', selectedId: 'b-1' },
+      audit: { since: '', until: '', actor: '', recon: '', break_id: '' },
+    });
+    expect(writeUrlState(readUrlState('?status=all&break=b-1'))).toBe('?status=all&break=b-1');
+  });
+
+  it('holds the audit filters on the audit page (and not the blotter state)', () => {
+    const s = readUrlState('?view=audit&actor=ana&recon=trades&break_id=b-1&since=2026-11-26T15%3A00');
+    expect(s.page).toBe('audit');
+    expect(s.audit).toEqual({ since: '2026-11-26T15:00', until: '', actor: 'ana', recon: 'trades', break_id: 'b-1' });
+    expect(s.view.filter.recon).toBeNull(); // `recon` is the audit filter here
+    expect(writeUrlState(s)).toBe('?view=audit&since=2026-11-26T15%3A00&actor=ana&recon=trades&break_id=b-1');
+    expect(writeUrlState({ ...s, audit: { since: '', until: '', actor: '', recon: '', break_id: '' } })).toBe('?view=audit');
+    expect(writeUrlState({ ...s, page: 'breaks' })).toBe('');
   });
 });

@@ -1,6 +1,7 @@
 // View state <-> URL query (?status=all&recon=trades&cause=FX&q=T-1001&break=b-...), so a
 // view can be bookmarked or shared. Pure functions over URLSearchParams.
 
+import { emptyAuditFilter, readAuditFilter, writeAuditFilter, type AuditFilter } from './audit';
 import { defaultFilter, STATUS_FILTERS, type BreakFilter, type StatusFilter } from './breaks';
 import { CAUSES, type Cause } from './types';
 
@@ -34,4 +35,30 @@ export function writeViewState(v: ViewState): string {
   if (v.selectedId !== null) p.set('break', v.selectedId);
   const s = p.toString();
   return s === '' ? '' : `?${s}`;
+}
+
+// ---- the page shown: the blotter or the audit trail --------------------------------------
+// `?view=audit&since=…&until=…&actor=…&recon=…&break_id=…` is the audit page with its
+// filters; anything else is the blotter, with its view state above. The URL holds the
+// state of the page shown; the other page's state lives on in memory while the app runs.
+
+export type Page = 'breaks' | 'audit';
+
+export interface UrlState {
+  page: Page;
+  view: ViewState;
+  audit: AuditFilter;
+}
+
+export function readUrlState(query: string): UrlState {
+  const p = new URLSearchParams(query);
+  if (p.get('view') === 'audit') return { page: 'audit', view: readViewState(''), audit: readAuditFilter(p) };
+  return { page: 'breaks', view: readViewState(query), audit: { ...emptyAuditFilter } };
+}
+
+export function writeUrlState(s: UrlState): string {
+  if (s.page === 'breaks') return writeViewState(s.view);
+  const p = new URLSearchParams({ view: 'audit' });
+  writeAuditFilter(s.audit, p);
+  return `?${p.toString()}`;
 }

@@ -11,9 +11,14 @@
 // reloaded only when the stream cannot resume (no id known, or a `reset`). The version
 // rule makes the order in which snapshot and events land irrelevant. Events are applied
 // in small batches so a burst (replay, demo feed) costs one render, not one per event.
+//
+// The session: the hook is used only once signed in (App.tsx), so the stream starts after
+// sign-in; EventSource sends the session cookie on its own (same origin). An EventSource
+// that gives up cannot say why: GET api/auth/me tells, and a 401 there ends the session
+// (api.ts onSessionEnded), which unmounts this hook and closes the stream.
 
 import { useEffect, useRef, useState } from 'react';
-import { apiUrl, fetchAllBreaks, streamPath } from './api';
+import { apiUrl, checkSession, fetchAllBreaks, streamPath } from './api';
 import { emptyIndex, mergeBreaks, parseBreak, type BreakIndex } from './breaks';
 import {
   initialStream,
@@ -267,7 +272,9 @@ export function useLiveBreaks(): LiveBreaks {
         dispatch({ type: 'error', closed });
         showWithoutStream();
         if (closed) {
-          // The browser gave up (HTTP error or wrong content type): retry ourselves.
+          // The browser gave up (HTTP error or wrong content type): retry ourselves —
+          // unless the session ended (a 401 it cannot report; checkSession finds out).
+          void checkSession();
           source.close();
           es = null;
           reconnectTimer = setTimeout(connect, reconnectDelay);
