@@ -172,7 +172,9 @@ def through_worker(
     ]
     home = Path(tempfile.mkdtemp(prefix="greenai-bench-attribution-"))
     with contextlib.ExitStack() as stack:
-        urls = servers or stack.enter_context(LocalServers.from_environ(home / "servers"))
+        urls = servers or stack.enter_context(
+            LocalServers.from_environ(home / "servers", kafka_sasl=False)
+        )
         baseline = _timed_worker(urls, home, recon, data, 0, PASSTHROUGH)
         worker = _timed_worker(urls, home, recon, data, labels, WORKER)
     return {
@@ -232,17 +234,18 @@ def _timed_worker(
     from streams.database import migrate, save_recon
     from streams.kafka import SafeProducer, group_lag
     from streams.topics import Topics, ensure_topics
+    from streams.urls import with_schema
 
     tag = f"bench_{uuid.uuid4().hex[:8]}"
     env = {
         **urls.as_env(),
-        "DATABASE_URL": f"{urls.database_url}?options=-csearch_path%3D{tag}",
+        "DATABASE_URL": with_schema(urls.database_url, tag),
         "GREENAI_HOME": str(home / tag),
         "GREENAI_TOPIC_PREFIX": tag,
         "GREENAI_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
-    migrate(env["DATABASE_URL"])
+    migrate(with_schema(urls.database_owner(), tag), app_role=urls.database_app_role)
     save_recon(env["DATABASE_URL"], recon)
     ensure_topics(urls.kafka_bootstrap_servers, tag)
     topics, group_name = Topics(tag), f"{tag}-attribution"

@@ -140,7 +140,9 @@ def kafka_bootstrap() -> Iterator[str]:
     with (
         tempfile.TemporaryDirectory(prefix="greenai-bench-home-") as home,
         # only Kafka is needed: name the other two so LocalServers does not start them
-        LocalServers(Path(home), database_url="unused://", redis_url="unused://") as urls,
+        LocalServers(
+            Path(home), database_url="unused://", redis_url="unused://", kafka_sasl=False
+        ) as urls,
     ):
         yield urls.kafka_bootstrap_servers
 

@@ -23,16 +23,17 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from greenai.localstack import ProcessGroup, ServerUrls
 from greenai.localstack.ports import free_port
-from greenai.progress import wait_settled
 from greenai.up import PROCESSES
 from streams.database import migrate, save_recon
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.kafka import SafeProducer
+from streams.progress import measure, wait_settled
 from streams.recon import Recon, load_recon, parse_duration
 from streams.settings import Settings
 from streams.topics import Topics, ensure_topics
+from streams.urls import with_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 RECON = ROOT / "examples" / "demo" / "trades.yaml"
@@ -54,7 +55,7 @@ class Run:
     def __init__(self, servers: ServerUrls, name: str, match_window: str = "2s") -> None:
         self.prefix = f"bench_{name}_{uuid.uuid4().hex[:6]}"
         self.home = Path(tempfile.mkdtemp(prefix=f"greenai-{self.prefix}-"))
-        self.database_url = f"{servers.database_url}?options=-csearch_path%3D{self.prefix}"
+        self.database_url = with_schema(servers.database_url, self.prefix)
         self.env = {
             **servers.as_env(),
             "DATABASE_URL": self.database_url,
@@ -72,7 +73,8 @@ class Run:
                 "GREENAI_TOPIC_PREFIX": self.prefix,
             }
         )
-        migrate(self.database_url)
+        owner = with_schema(servers.database_owner(), self.prefix)
+        migrate(owner, app_role=servers.database_app_role)
         ensure_topics(servers.kafka_bootstrap_servers, self.prefix)
         window = parse_duration(match_window)
         recon = load_recon(RECON).model_copy(update={"match_window": window})
@@ -193,7 +195,7 @@ def open_key_state(servers: ServerUrls, keys: int = 50_000) -> dict[str, float]:
                 for p in (generator.pair() for _ in range(keys))
             ]
         )
-        wait_settled(run.settings, timeout=600, windows=False)
+        wait_settled(lambda: measure(run.settings, count_windows=False), timeout=600)
         time.sleep(2)
         grown = _rss(pid) - before
         disk = sum(f.stat().st_size for f in (run.home / "state").rglob("*") if f.is_file())
@@ -227,7 +229,7 @@ def paced_latency(servers: ServerUrls, records: int = 20_000, per_second: float 
         run.start("diff", "attribution", "bff")
         time.sleep(10)
         published = run.publish(_pairs(records, 0.1, seed=3), per_second=per_second)
-        wait_settled(run.settings, timeout=600)
+        wait_settled(lambda: measure(run.settings), timeout=600)
         breaks = run.stored_breaks()
     finally:
         run.stop()
@@ -254,7 +256,7 @@ def run(servers: ServerUrls, records: int = 200_000, break_rate: float = 0.1) ->
         time.sleep(10)  # let the workers join their groups before the clock starts
         started = time.perf_counter()
         published = bench.publish(pairs)
-        wait_settled(bench.settings, timeout=3600)
+        wait_settled(lambda: measure(bench.settings), timeout=3600)
         elapsed = time.perf_counter() - started
         breaks = bench.stored_breaks()
     finally:

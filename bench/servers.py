@@ -14,5 +14,6 @@ from greenai.localstack import LocalServers, ServerUrls
 @contextmanager
 def bench_servers() -> Iterator[ServerUrls]:
     home = Path(os.environ.get("GREENAI_BENCH_HOME") or tempfile.mkdtemp(prefix="greenai-bench-"))
-    with LocalServers.from_environ(home) as urls:
+    # PLAINTEXT Kafka: SCRAM costs only at connect, and the bench's clients stay simple
+    with LocalServers.from_environ(home, kafka_sasl=False) as urls:
         yield urls

@@ -11,11 +11,12 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from greenai.localstack import ServerUrls
+from greenai.localstack import ProcessGroup, ServerUrls
+from greenai.localstack.accounts import ensure_accounts
+from greenai.up import PROCESSES
 from streams.avro import codec, value_from_avro
-from streams.database import migrate
 from streams.topics import Topics, ensure_topics
-from tests.integration.pipeline import GREENAI, ROOT, isolated_env
+from tests.integration.pipeline import GREENAI, ROOT, Pipeline, isolated_env, wait_for_bff
 
 
 def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[bytes]:
@@ -58,10 +59,22 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[bytes]
 
 @dataclass
 class Sandbox:
-    """A greenai environment of its own: prefix, schema and GREENAI_HOME."""
+    """A greenai environment of its own: prefix, schema, GREENAI_HOME and its BFF."""
 
     env: dict[str, str]
     home: Path
+    group: ProcessGroup
+
+    def close(self) -> None:
+        self.group.stop_all()
+        if self in OPEN:
+            OPEN.remove(self)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def bootstrap(self) -> str:
@@ -117,10 +130,23 @@ class Sandbox:
         ]
 
 
+OPEN: list[Sandbox] = []  # stopped at the end of the module that made them (tests/conftest.py)
+
+
 def sandbox(servers: ServerUrls, home: Path, name: str) -> Sandbox:
-    """Topics and schema migrated for a fresh prefix; no workers (nothing consumes)."""
+    """Topics and schema migrated for a fresh prefix, and a BFF (the command line applies
+    recons and reads them through it); no workers: nothing consumes the records."""
     home.mkdir(parents=True, exist_ok=True)
     env = isolated_env(servers, home, name)
-    migrate(env["DATABASE_URL"])
     ensure_topics(servers.kafka_bootstrap_servers, env["GREENAI_TOPIC_PREFIX"])
-    return Sandbox(env, home)
+    url = f"http://127.0.0.1:{env['GREENAI_BFF_PORT']}"
+    bff = Pipeline(env, url, ProcessGroup(home / "logs"), home)
+    bff.start("bff", PROCESSES["bff"], **ensure_accounts(home).bff_env(demo=False))
+    box = Sandbox(env, home, bff.group)
+    OPEN.append(box)
+    try:
+        wait_for_bff(bff)
+    except BaseException:
+        box.close()
+        raise
+    return box

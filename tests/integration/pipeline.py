@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from greenai.localstack import ProcessGroup, ServerUrls
+from greenai.localstack.accounts import ensure_accounts
 from greenai.localstack.ports import free_port
 from greenai.up import PROCESSES
 from streams.database import load_recon, migrate
@@ -26,7 +27,9 @@ from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
 from streams.ingest.synthetic import TradePair
 from streams.kafka import SafeProducer
+from streams.kafka_security import KafkaSecurity, security_from_env
 from streams.topics import Topics, ensure_topics
+from streams.urls import with_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 GREENAI = [sys.executable, "-m", "greenai"]
@@ -60,8 +63,36 @@ class Pipeline:
     def breaks(self, *args: str) -> list[dict[str, Any]]:
         return json.loads(self.cli("breaks", "--json", "--status", "all", *args).stdout)
 
+    @property
+    def kafka_security(self) -> KafkaSecurity | None:
+        """How the pipeline's Kafka clients authenticate (None: PLAINTEXT)."""
+        return security_from_env(self.env)
+
+    @property
+    def admin_token(self) -> str:
+        """The API token of this pipeline's admin (what its command line uses)."""
+        return ensure_accounts(self.home).token
+
+    @property
+    def admin_password(self) -> str:
+        return ensure_accounts(self.home).admin_password
+
+    @property
+    def owner_url(self) -> str:
+        """The database as its owner (for tests that play an insider)."""
+        return self.env["GREENAI_DATABASE_OWNER_URL"]
+
+    def http(self) -> httpx.Client:
+        """An HTTP client of the BFF, signed in as the admin (with its API token)."""
+        return httpx.Client(
+            base_url=self.bff_url,
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=30,
+        )
+
     def api(self, path: str) -> Any:
-        response = httpx.get(f"{self.bff_url}{path}", timeout=10)
+        with self.http() as client:
+            response = client.get(path)
         response.raise_for_status()
         return response.json()
 
@@ -81,7 +112,7 @@ class Pipeline:
     def publish(self, recon: str, pairs: Iterable[TradePair], per_second: float = 0) -> int:
         """Publish generated trades, both sources of a trade one after the other."""
         definition = load_recon(self.env["DATABASE_URL"], recon)
-        producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"])
+        producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], security=self.kafka_security)
         topics = Topics(self.env["GREENAI_TOPIC_PREFIX"])
         ledger = SourcePublisher(producer, topics, definition, "ledger")
         custody = SourcePublisher(producer, topics, definition, "custody")
@@ -106,7 +137,9 @@ class Pipeline:
         topics = Topics(self.env["GREENAI_TOPIC_PREFIX"])
 
         def side(source: str, delay: float) -> None:
-            producer = SafeProducer(self.env["KAFKA_BOOTSTRAP_SERVERS"], {"linger.ms": 5})
+            producer = SafeProducer(
+                self.env["KAFKA_BOOTSTRAP_SERVERS"], {"linger.ms": 5}, security=self.kafka_security
+            )
             publisher = SourcePublisher(producer, topics, definition, source)
             start = begin + delay
             time.sleep(max(0.0, start - time.monotonic()))
@@ -130,11 +163,18 @@ class Pipeline:
 
 
 def isolated_env(servers: ServerUrls, home: Path, name: str) -> dict[str, str]:
+    """The environment of a pipeline isolated by topic prefix and PostgreSQL schema (both
+    ``name`` plus a random tag), with that schema migrated by the owner role: the children
+    get the application role's URL (and the owner's, scoped the same way, for the commands
+    that would find it in the local stack's secrets.json), the Kafka security, Redis."""
     tag = f"{name}_{uuid.uuid4().hex[:8]}"
+    owner_url = with_schema(servers.database_owner(), tag)
+    migrate(owner_url, app_role=servers.database_app_role)
     return {
         **os.environ,
         **servers.as_env(),
-        "DATABASE_URL": f"{servers.database_url}?options=-csearch_path%3D{tag}",
+        "DATABASE_URL": with_schema(servers.database_url, tag),
+        "GREENAI_DATABASE_OWNER_URL": owner_url,
         "GREENAI_HOME": str(home),
         "GREENAI_TOPIC_PREFIX": tag,
         "GREENAI_BFF_PORT": str(free_port()),
@@ -149,10 +189,14 @@ def start_pipeline(
     *,
     diff_workers: int = 1,
     diff_env: dict[str, str] | None = None,
+    bff_env: dict[str, str] | None = None,
 ) -> Pipeline:
     env = isolated_env(servers, home, name)
-    migrate(env["DATABASE_URL"])
-    ensure_topics(servers.kafka_bootstrap_servers, env["GREENAI_TOPIC_PREFIX"])
+    ensure_topics(
+        servers.kafka_bootstrap_servers,
+        env["GREENAI_TOPIC_PREFIX"],
+        security=servers.kafka_security,
+    )
     pipeline = Pipeline(
         env, f"http://127.0.0.1:{env['GREENAI_BFF_PORT']}", ProcessGroup(home / "logs"), home
     )
@@ -160,16 +204,23 @@ def start_pipeline(
         name_n = "diff" if diff_workers == 1 else f"diff-{n}"
         pipeline.start(name_n, PROCESSES["diff"], GREENAI_WORKER_ID=str(n), **(diff_env or {}))
     pipeline.start("attribution", PROCESSES["attribution"])
-    pipeline.start("bff", PROCESSES["bff"])
-    deadline = time.monotonic() + 90
+    accounts = ensure_accounts(home)  # the CLI finds its token there, as next to `greenai up`
+    pipeline.start("bff", PROCESSES["bff"], **accounts.bff_env(demo=False), **(bff_env or {}))
+    wait_for_bff(pipeline)
+    return pipeline
+
+
+def wait_for_bff(pipeline: Pipeline, timeout: float = 90) -> None:
+    """Until the BFF answers healthy (an AssertionError with the log of a child that died)."""
+    deadline = time.monotonic() + timeout
     while True:
         exited = pipeline.group.first_exit(timeout=0)
         if exited:
-            log = (home / "logs" / f"{exited[0]}.log").read_text()[-3000:]
+            log = (pipeline.home / "logs" / f"{exited[0]}.log").read_text()[-3000:]
             raise AssertionError(f"{exited[0]} exited with {exited[1]}:\n{log}")
         try:
             if httpx.get(f"{pipeline.bff_url}/healthz", timeout=2).status_code == 200:
-                return pipeline
+                return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:

@@ -12,9 +12,10 @@ import httpx
 
 
 class SseRecorder(threading.Thread):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         super().__init__(daemon=True)
         self.url = url
+        self.token = token
         self.events: list[tuple[str, str, Any]] = []  # (event, id, data)
         self.last_id: str | None = None
         self.connects = 0
@@ -24,6 +25,8 @@ class SseRecorder(threading.Thread):
     def run(self) -> None:
         while not self._stop.is_set():
             headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
+            if self.token:
+                headers["Authorization"] = f"Bearer {self.token}"
             try:
                 with httpx.stream("GET", self.url, headers=headers, timeout=None) as response:
                     self.connects += 1

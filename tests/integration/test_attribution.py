@@ -234,11 +234,8 @@ def test_the_api_label_reverses_an_automatic_decision(
     auto = [b for b in stack.breaks() if b["disposition"] == "AUTO_CLOSE"]
     assert auto, "the generated feed has small rounding breaks the Discriminator auto-closes"
     target = auto[0]["break_id"]
-    response = httpx.post(
-        f"{stack.bff_url}/api/breaks/{target}/label",
-        json={"cause": "FAT_FINGER", "analyst": "ana"},
-        timeout=30,
-    )
+    ana, bo = _analyst(stack, "ana"), _analyst(stack, "bo")
+    response = ana.post(f"/api/breaks/{target}/label", json={"cause": "FAT_FINGER"})
     response.raise_for_status()
     outcome = response.json()
     assert outcome["reversed"] and outcome["previous_disposition"] == "AUTO_CLOSE"
@@ -248,24 +245,24 @@ def test_the_api_label_reverses_an_automatic_decision(
     (decision,) = stack.api(f"/api/breaks/{target}/decisions")
     assert decision["reversed_by"] == "ana" and decision["reversed_to"] == outcome["disposition"]
 
-    reversed_again = httpx.post(
-        f"{stack.bff_url}/api/breaks/{target}/reverse",
+    reversed_again = bo.post(
+        f"/api/breaks/{target}/reverse",
         json={"disposition": "ESCALATE", "reason": "client complained"},
-        headers={"X-Greenai-User": "bo"},
-        timeout=30,
     ).json()
     assert reversed_again["disposition"] == "ESCALATE"
     (decision,) = stack.api(f"/api/breaks/{target}/decisions")
     assert (decision["reversed_by"], decision["reversal_reason"]) == ("bo", "client complained")
-    missing = httpx.post(
-        f"{stack.bff_url}/api/breaks/b-nope/label", json={"cause": "FEE"}, timeout=30
-    )
-    assert missing.status_code == 404
-    assert (
-        httpx.post(
-            f"{stack.bff_url}/api/breaks/{target}/label", json={"cause": "NOPE"}, timeout=30
-        ).status_code
-        == 422
+    assert ana.post("/api/breaks/b-nope/label", json={"cause": "FEE"}).status_code == 404
+    assert ana.post(f"/api/breaks/{target}/label", json={"cause": "NOPE"}).status_code == 422
+
+
+def _analyst(stack: Pipeline, name: str) -> httpx.Client:
+    """A client signed in with the API token of a new analyst ``name``."""
+    with stack.http() as admin:
+        admin.post("/api/users", json={"username": name, "roles": ["analyst"]})
+        token = admin.post("/api/tokens", json={"username": name, "name": "test"}).json()
+    return httpx.Client(
+        base_url=stack.bff_url, headers={"Authorization": f"Bearer {token['token']}"}, timeout=30
     )
 
 

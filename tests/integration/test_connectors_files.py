@@ -35,10 +35,10 @@ HEADER = "TradeRef,Amt,SettleDt,Cpty\n"
 
 
 @pytest.fixture(scope="module")
-def box(servers: ServerUrls, tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    env = sandbox(servers, tmp_path_factory.mktemp("drops"), "drops")
-    env.apply(RECON)
-    return env
+def box(servers: ServerUrls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with sandbox(servers, tmp_path_factory.mktemp("drops"), "drops") as env:
+        env.apply(RECON)
+        yield env
 
 
 def ingest(box: Sandbox, path: Path, source: str = "custody") -> dict[str, Any]:

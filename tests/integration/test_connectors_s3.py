@@ -121,7 +121,7 @@ def test_a_replaced_object_is_read_again_and_a_new_one_alone(box: Sandbox, bucke
 
 def test_missing_credentials_variable_fails_with_one_line(box: Sandbox) -> None:
     env_without = {k: v for k, v in box.env.items() if k != "DROPS_SECRET"}
-    failed = Sandbox(env_without, box.home).cli(*RUN, check=False)
+    failed = Sandbox(env_without, box.home, box.group).cli(*RUN, check=False)
     assert failed.returncode == 1
     assert failed.stderr.strip() == (
         "greenai ingest: environment variable DROPS_SECRET (aws_secret_access_key_env) is not set"

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -18,17 +19,17 @@ import pytest
 
 from greenai.localstack import ServerUrls
 from greenai.localstack.ports import free_port
+from streams.urls import without_password
 from tests.integration.connector_servers import Sandbox, sandbox
-
-SECRET = "pw-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="module")
 def mart(servers: ServerUrls) -> str:
     """A fresh schema with a trades table; returns its qualified name."""
     schema = f"mart_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(servers.database_url, autocommit=True) as conn:
+    with psycopg.connect(servers.database_owner(), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {servers.database_app_role}")
         conn.execute(
             f"""CREATE TABLE {schema}.trades (
                    id serial PRIMARY KEY,
@@ -43,6 +44,13 @@ def mart(servers: ServerUrls) -> str:
                 "VALUES (%s, %s, '2026-11-30')",
                 [(f"M{i:04d}", Decimal(f"{i}.000001")) for i in range(300)],
             )
+        # the mart's reader (the connector) and writer (the test) are the application role
+        conn.execute(
+            f"GRANT SELECT, INSERT, UPDATE ON {schema}.trades TO {servers.database_app_role}"
+        )
+        conn.execute(
+            f"GRANT USAGE ON SEQUENCE {schema}.trades_id_seq TO {servers.database_app_role}"
+        )
     return f"{schema}.trades"
 
 
@@ -62,8 +70,18 @@ sources:
     fields: {{trade_id: string, amount: decimal, settle_date: date}}
 """
     )
-    env.env |= {"MART_DSN": servers.database_url, "MART_PASSWORD": SECRET}
+    # the DSN without its password, the password apart: as a secret store hands them over
+    env.env |= {
+        "MART_DSN": without_password(servers.database_url),
+        "MART_PASSWORD": secret(servers),
+    }
     return env
+
+
+def secret(servers: ServerUrls) -> str:
+    password = urlsplit(servers.database_url).password
+    assert password
+    return password
 
 
 def _change_the_table(database_url: str, table: str, stop: threading.Event) -> None:
@@ -127,7 +145,7 @@ def test_a_changing_table_ends_with_every_rows_latest_version_despite_a_sigkill(
 
     finished = box.cli(*run, "--once")
     outputs = out + err + finished.stdout + finished.stderr
-    assert SECRET not in outputs and "password" not in outputs.lower()
+    assert secret(servers) not in outputs and "password" not in outputs.lower()
 
     with psycopg.connect(servers.database_url) as conn:
         final = {

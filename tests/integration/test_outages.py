@@ -73,7 +73,7 @@ def test_a_30s_outage_slows_greenai_down_and_loses_nothing(
         pytest.skip(f"{server} is an existing server: the tests cannot stop it")
     pipeline.cli("recon", "apply", str(recon_file))
     pids = dict(pipeline.group.pids)
-    sse = SseRecorder(f"{pipeline.bff_url}/api/stream")
+    sse = SseRecorder(f"{pipeline.bff_url}/api/stream", pipeline.admin_token)
     sse.start()
     assert sse.ready.wait(30)
     generator = TradeGenerator(seed=31, break_rate=0.15)

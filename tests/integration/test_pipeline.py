@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from confluent_kafka import Consumer
 
@@ -112,7 +111,7 @@ def test_an_amendment_resolves_the_break_live_over_sse(
     ready = threading.Event()
 
     def listen() -> None:
-        with httpx.stream("GET", f"{pipeline.bff_url}/api/stream", timeout=60) as response:
+        with pipeline.http().stream("GET", "/api/stream", timeout=60) as response:
             event = None
             for line in response.iter_lines():
                 if line.startswith("event:"):

@@ -14,6 +14,7 @@ import httpx
 
 from greenai.localstack import ServerUrls
 from greenai.localstack.ports import free_port
+from tests.integration.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL")
@@ -83,11 +84,17 @@ def test_up_demo_runs_the_whole_stack_and_sigterm_leaves_no_process(tmp_path: Pa
     process, ready = _start_up(env, "--demo")
     try:
         assert f"http://127.0.0.1:{port}" in ready
+        said = [process.stdout.readline() for _ in range(3)]  # type: ignore[union-attr]
+        assert said[0].startswith(f"greenai: sign in at http://127.0.0.1:{port} as admin / ")
+        assert said[1].startswith("greenai: demo analyst (created for the demo): analyst / ")
+        analyst_password = said[1].rsplit(" / ", 1)[1].strip()
+        browser = Browser(f"http://127.0.0.1:{port}")
+        assert browser.sign_in("analyst", analyst_password).status_code == 200
         causes: set[str] = set()
         deadline = time.monotonic() + 120
         while len(causes) < 3 and time.monotonic() < deadline:
             time.sleep(2)
-            breaks = httpx.get(f"http://127.0.0.1:{port}/api/breaks?status=all").json()
+            breaks = browser.get("/api/breaks?status=all").json()
             causes = {b["cause"] for b in breaks if b["cause"]}
         assert len(causes) >= 3, f"demo breaks of only {causes}"
         assert '<div id="root">' in httpx.get(f"http://127.0.0.1:{port}/").text
