@@ -24,6 +24,10 @@ class ApiError(RuntimeError):
     """The BFF refused or failed (the message is its one-line reason)."""
 
 
+class ApiUnavailable(ApiError):
+    """The BFF does not answer, or answers that it cannot serve now (502, 503, 504)."""
+
+
 def local_credentials(settings: Settings) -> dict[str, Any]:
     """What ``greenai up`` keeps for this home's command line (empty: no local stack)."""
     path = settings.greenai_home / CREDENTIALS
@@ -52,7 +56,9 @@ class Bff:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise ApiError(f"the BFF at {self.base} does not answer ({exc})") from None
+            raise ApiUnavailable(f"the BFF at {self.base} does not answer ({exc})") from None
+        if response.status_code in (502, 503, 504):
+            raise ApiUnavailable(f"the BFF cannot serve now ({response.status_code})")
         if response.status_code >= 500:
             raise ApiError(f"the BFF failed ({response.status_code}): {_detail(response)}")
         if response.status_code >= 400:

@@ -42,21 +42,31 @@ def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
     )
 
 
+class Unmeasurable(Exception):
+    """The progress cannot be read just now (the BFF restarting, say): the message is why."""
+
+
 def wait_settled(look: Callable[[], Progress], timeout: float, interval: float = 0.5) -> Progress:
     """Block until two looks a second apart find nothing in flight; TimeoutError otherwise.
     ``look``: one measurement (``measure`` next to the servers, the BFF's ``/api/progress``
-    from anywhere else)."""
+    from anywhere else); one that raises :class:`Unmeasurable` counts as not settled, so a
+    wait outlives a restart of what it asks."""
     deadline = time.monotonic() + timeout
     clean_since: float | None = None
+    last: Progress | str = "nothing measured yet"
     while True:
-        progress = look()
-        now = time.monotonic()
-        if progress.settled:
-            clean_since = clean_since or now
-            if now - clean_since >= 1.0:
-                return progress
+        try:
+            progress = look()
+        except Unmeasurable as exc:
+            last, clean_since = str(exc), None
         else:
-            clean_since = None
-        if now >= deadline:
-            raise TimeoutError(f"not settled after {timeout:.0f}s: {progress}")
+            last = progress
+            if not progress.settled:
+                clean_since = None
+            elif clean_since is None:
+                clean_since = time.monotonic()
+            elif time.monotonic() - clean_since >= 1.0:
+                return progress
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"not settled after {timeout:.0f}s: {last}")
         time.sleep(interval)

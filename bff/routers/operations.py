@@ -8,8 +8,10 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
+from confluent_kafka import KafkaException
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
 
 from bff.deps import Admin, Audit, Pool, Reader, actor
 from bff.routers import COMMON, Instant
@@ -53,7 +55,11 @@ class RollbackIn(BaseModel):
 async def progress(request: Request, who: Reader, windows: bool = True) -> dict[str, Any]:
     """Lag of every stage and the match windows still open: settled when all are zero."""
     settings = request.app.state.settings
-    return (await asyncio.to_thread(measure, settings, count_windows=windows)).as_dict()
+    try:
+        found = await asyncio.to_thread(measure, settings, count_windows=windows)
+    except (KafkaException, RedisError, OSError) as exc:  # a wait asks again
+        raise HTTPException(503, f"cannot measure the progress now: {exc}") from None
+    return found.as_dict()
 
 
 @router.post("/api/replay", response_model=Replayed)

@@ -15,13 +15,16 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_wait(args: argparse.Namespace, settings: Settings) -> int:
-    from greenai.client import Bff
-    from streams.progress import Progress, wait_settled
+    from greenai.client import ApiUnavailable, Bff
+    from streams.progress import Progress, Unmeasurable, wait_settled
 
     api = Bff(settings)
 
     def look() -> Progress:
-        found = api.get("/api/progress")
+        try:
+            found = api.get("/api/progress")
+        except ApiUnavailable as exc:  # restarting, say: keep waiting until the timeout
+            raise Unmeasurable(str(exc)) from None
         return Progress(
             found["diff_lag"], found["attribution_lag"], found["sink_lag"], found["open_windows"]
         )
