@@ -120,24 +120,31 @@ def grant_app_role(conn: psycopg.Connection, schema: str, app_role: str) -> None
         conn.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(sql.SQL(kept), target, role))
 
 
+# Register or update a recon, returning its version; an unchanged definition keeps its
+# version (the statement then returns it as it is). Parameters: name, definition JSON.
+SAVE_RECON = """
+    WITH changed AS (
+        INSERT INTO recons (name, version, definition) VALUES (%(name)s, 1, %(definition)s::json)
+        ON CONFLICT (name) DO UPDATE
+           SET version = recons.version + 1, definition = EXCLUDED.definition,
+               updated_at = now()
+         WHERE recons.definition::text <> EXCLUDED.definition::text
+        RETURNING version
+    )
+    SELECT version FROM changed
+    UNION ALL
+    SELECT version FROM recons WHERE name = %(name)s AND NOT EXISTS (SELECT 1 FROM changed)
+"""
+
+
 def save_recon(database_url: str, recon: Recon) -> int:
-    """Register or update a recon; returns its version (unchanged definitions keep theirs)."""
+    """Register or update a recon; returns its version (unchanged definitions keep theirs).
+    The BFF is the one writer of recons in a running stack (``PUT /api/recons/{name}``,
+    audited in the same transaction); this is for setting up benches and tests."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            """
-            INSERT INTO recons (name, version, definition) VALUES (%s, 1, %s::json)
-            ON CONFLICT (name) DO UPDATE
-               SET version = recons.version + 1, definition = EXCLUDED.definition,
-                   updated_at = now()
-             WHERE recons.definition::text <> EXCLUDED.definition::text
-            RETURNING version
-            """,
-            [recon.name, recon.to_json()],
+            SAVE_RECON, {"name": recon.name, "definition": recon.to_json()}
         ).fetchone()
-        if row is None:  # identical definition: nothing changed
-            row = conn.execute(
-                "SELECT version FROM recons WHERE name = %s", [recon.name]
-            ).fetchone()
         assert row is not None
         return int(row[0])
 

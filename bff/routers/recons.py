@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from bff.deps import Admin, Audit, Pool, Reader, actor
 from bff.routers import COMMON, problems
 from streams import reports
-from streams.database import load_recons, save_recon
+from streams.database import SAVE_RECON, load_recons
 from streams.recon import Recon
 from streams.recon_changes import refusals
 
@@ -74,9 +74,12 @@ async def apply_recon(
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise HTTPException(409, f"refused: {problems[0]}{more}")
-    version = await asyncio.to_thread(save_recon, settings.database(), recon)
-    if held is None or held[0] != version:
-        async with pool.connection() as conn, conn.transaction():
+    async with pool.connection() as conn, conn.transaction():  # the change and its entry
+        cursor = await conn.execute(SAVE_RECON, {"name": recon.name, "definition": recon.to_json()})
+        row = await cursor.fetchone()
+        assert row is not None  # the statement always returns the version
+        version = int(row[0])
+        if held is None or held[0] != version:
             await audit(
                 conn,
                 actor(who),

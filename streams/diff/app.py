@@ -225,6 +225,7 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types
     def _rebalanced(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        clocks.forget()
         rescan["needed"] = True
 
     @app.timer(interval=0.5)

@@ -25,8 +25,18 @@ True
 >>> clocks.observe(0, t0, offset=9)
 >>> clocks.now(0, high=10, wall=t0 + timedelta(minutes=5)) == t0 + timedelta(seconds=298)
 True
->>> clocks.resume({1: 4})   # assigned again: partition 1 resumes at offset 4, nothing newer
+>>> clocks.forget()          # assigned again: partition 1 resumes at offset 4, nothing newer
+>>> clocks.resume({1: 4})
 >>> clocks.now(1, high=4, wall=t0) == t0 - timedelta(seconds=2)
+True
+
+The committed offsets of an assignment are read in a thread while the agent goes on; what
+the agent processed meanwhile stands:
+
+>>> clocks.forget()
+>>> clocks.observe(0, t0, offset=9)         # the backlog done before the offsets came
+>>> clocks.resume({0: 3})
+>>> clocks.now(0, high=10, wall=t0 + timedelta(minutes=5)) == t0 + timedelta(seconds=298)
 True
 """
 
@@ -58,11 +68,18 @@ class PartitionClocks:
             self._seen[partition] = appended_at
         self._next[partition] = offset + 1
 
-    def resume(self, offsets: dict[int, int]) -> None:
-        """After an assignment: where each partition resumes; what was known is forgotten
-        (another worker may have moved the partitions on meanwhile)."""
+    def forget(self) -> None:
+        """At an assignment: what was known is forgotten (another worker may have moved the
+        partitions on meanwhile), until :meth:`resume` or the records say again."""
         self._seen.clear()
-        self._next = dict(offsets)
+        self._next.clear()
+
+    def resume(self, offsets: dict[int, int]) -> None:
+        """Where each partition resumed after the assignment (its committed offset). Read in
+        a thread while the agent goes on, so a partition processed since keeps what its
+        records said: the committed offset is never ahead of them."""
+        for partition, offset in offsets.items():
+            self._next.setdefault(partition, offset)
 
     def now(self, partition: int, *, high: int | None, wall: datetime) -> datetime | None:
         """The partition's clock (None: nothing is known yet, so nothing is due), given the
