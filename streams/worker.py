@@ -103,9 +103,7 @@ def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
         value_serializer="raw",
         broker_commit_every=1000,
         broker_commit_interval=2.0,
-        # A rebalance waits until the event in hand is processed: otherwise the partition's
-        # new owner applies it while the old one still writes its state and changelog.
-        stream_wait_empty=True,
+        stream_wait_empty=False,
         consumer_auto_offset_reset="earliest",
         # A killed worker's partitions move to the others after this (Faust's 60 s default
         # stalls failover and restarts for a minute).
