@@ -242,7 +242,7 @@ def _batch_rows(batch: Any) -> list[tuple[dict[str, Any], str | None]]:
     """
     try:
         return [(row, None) for row in batch.to_pylist()]
-    except Exception:  # pyarrow: OverflowError, ValueError, ArrowNotImplementedError ...
+    except Exception:  # pyarrow: OverflowError, ValueError, its not-implemented error ...
         pass
     rows = []
     for i in range(batch.num_rows):
