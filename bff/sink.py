@@ -1,8 +1,11 @@
 """The sink: attributed breaks from Kafka into PostgreSQL, then out to Redis for SSE.
 
 At-least-once with idempotent writes: a batch is upserted in one transaction (by version),
-and only then are its Kafka offsets committed; a crash in between replays the batch, which
-the version guard turns into no-ops.
+and only then are its Kafka offsets stored for librdkafka to commit (in the background,
+every ``COMMIT_EVERY_MS``, at a rebalance and on close); a crash in between replays the
+batch, which the version guard turns into no-ops. The loop itself never waits on a commit:
+a synchronous commit blocks for as long as the broker is away, which would hide the outage
+and freeze the health report.
 
 Nothing a dependency or a message does stops it:
 
@@ -27,7 +30,7 @@ from typing import Any
 
 import psycopg
 import redis
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from bff.models import BreakOut
 from bff.store.breaks import StoredChange, newest_versions, store_breaks
@@ -40,6 +43,7 @@ from streams.worker import raw_text
 
 log = logging.getLogger(__name__)
 BATCH = 500
+COMMIT_EVERY_MS = 1000
 PROBE_EVERY = 2.0  # seconds between checks of a Kafka that seems away
 BREAK = codec("Break")
 DEAD = codec("DeadLetter")
@@ -100,7 +104,9 @@ class BreakSink:
                 **client_config(self._kafka, on_unreachable=self._suspect_kafka),
                 "bootstrap.servers": self.settings.kafka(),
                 "group.id": f"{self.settings.topic_prefix}-bff-sink",
-                "enable.auto.commit": False,
+                "enable.auto.commit": True,
+                "enable.auto.offset.store": False,  # _done stores them
+                "auto.commit.interval.ms": COMMIT_EVERY_MS,
                 "auto.offset.reset": "earliest",
             }
         )
@@ -123,11 +129,7 @@ class BreakSink:
                     self.stored += len(stored)
                 if messages:
                     self._retry(dead.flush, self._kafka, (DeliveryFailed,))
-                    self._retry(
-                        lambda: consumer.commit(asynchronous=False),
-                        self._kafka,
-                        (KafkaException,),
-                    )
+                    self._done(consumer, messages)
         except Stopped:
             pass
         except Exception:
@@ -141,6 +143,21 @@ class BreakSink:
             if self._conn is not None:
                 self._conn.close()
             fanout.close()
+
+    @staticmethod
+    def _done(consumer: Consumer, messages: list[Message]) -> None:
+        """Mark a stored (or dead-lettered) batch for the background commit."""
+        after: dict[tuple[Any, Any], int] = {}  # (topic, partition): the next offset
+        for m in messages:
+            offset = m.offset()
+            if m.error() is None and offset is not None:
+                after[m.topic(), m.partition()] = offset + 1  # in order per partition
+        if not after:
+            return
+        try:
+            consumer.store_offsets(offsets=[TopicPartition(t, p, o) for (t, p), o in after.items()])
+        except KafkaException as exc:  # a partition went to another BFF meanwhile
+            log.info("offsets not stored (%s); the partition's new owner redoes them", exc)
 
     def _suspect_kafka(self, exc: KafkaException) -> None:
         self._kafka_suspect = True
