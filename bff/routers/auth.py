@@ -10,6 +10,7 @@ and each address is limited in how many attempts it makes a minute.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -109,13 +110,17 @@ def clear_session_cookie(response: Response) -> None:
 
 
 async def rate_limited(request: Request, ip: str) -> bool:
-    """Whether ``ip`` made more sign-in attempts this minute than allowed."""
+    """Whether ``ip`` made more sign-in attempts in the last minute than allowed (a sliding
+    window: a sorted set of attempt times, so no burst fits across a minute's boundary)."""
     config = request.app.state.config
-    key = f"{request.app.state.settings.topic_prefix}:sign-in:{ip}:{int(time.time() // 60)}"
-    redis = request.app.state.redis
-    count = await redis.incr(key)
-    if count == 1:
-        await redis.expire(key, 120)
+    key = f"{request.app.state.settings.topic_prefix}:sign-in:{ip}"
+    now = time.time()
+    async with request.app.state.redis.pipeline(transaction=True) as pipe:
+        pipe.zremrangebyscore(key, "-inf", now - 60)
+        pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
+        pipe.zcard(key)
+        pipe.expire(key, 60)
+        _, _, count, _ = await pipe.execute()
     return int(count) > config.sign_in_per_ip_per_minute
 
 
