@@ -160,8 +160,15 @@ def test_any_csv_file_is_read_published_or_dead_lettered_whole(
     path = new_file(".csv")
     path.write_bytes(csv_bytes(rows, long, ending))
     summary = ingest_checked(kafka, path, source)
-    if all(kind == "cells" for kind, _ in rows):  # written by csv.writer: one row each
+    if all(kind == "cells" and one_line(value, ending) for kind, value in rows):
         assert summary["read"] == max(len(rows), 1)
+
+
+def one_line(cells: list[str], ending: str) -> bool:
+    """Whether csv.writer writes these cells as one record. It quotes a field only for the
+    characters of its line terminator, so with LF endings a bare CR goes out unquoted, and
+    a reader that accepts CR line endings (the connector does) rightly sees a line break."""
+    return "\r" in ending or not any("\r" in cell for cell in cells)
 
 
 # --- JSON Lines --------------------------------------------------------------------------
