@@ -21,7 +21,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 import redis.asyncio as aioredis
@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> faust.App:
     breaks_topic = app.topic(names.breaks, key_type=bytes, value_type=bytes)
     matches_topic = app.topic(names.matches, key_type=bytes, value_type=bytes)
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
-    table = app.Table("state", default=None, key_type=bytes, value_type=bytes)
+    table = cast(faust.Table, app.Table("state", default=None, key_type=bytes, value_type=bytes))
     recons = ReconRegistry(settings.database())
     redis = aioredis.from_url(settings.redis(), socket_timeout=2, socket_connect_timeout=2)
     redis_outage = Outage("Redis (diff reports)", log)
@@ -194,11 +194,25 @@ def create_app(settings: Settings) -> faust.App:
         await publish(step.key, step.events)
         if not step.changed:
             return
-        if step.after is None:
-            table.pop(step.key, None)
-        else:
-            table[step.key] = Stored(step.after, step.offsets).dump()
+        after = None if step.after is None else Stored(step.after, step.offsets)
+        await store(step.key, step.partition, after)
         remember(step.key, step.partition, step.recon, step.before.state, step.after, step.rkey)
+
+    async def store(key: bytes, partition: int, stored: Stored | None) -> None:
+        """Write a key's state to the local store and its changelog message into the producer
+        before the event counts as processed. Faust's ``table[key] = value`` only queues the
+        changelog message in a buffer that its commit does not reliably drain (the drain gives
+        up after 0.1 s without progress): offsets were committed ahead of the states they
+        imply, and a partition's next owner restored states missing those records. The
+        changelog is co-partitioned with the inputs: the event's partition is the key's."""
+        value = None if stored is None else stored.dump()
+        if value is None:
+            table.data.pop(key, None)
+        else:
+            table.data[key] = value
+        await table.changelog_topic.send(  # Faust's callback keeps the store's changelog offset
+            key=key, value=value, partition=partition, callback=table._on_changelog_sent
+        )
 
     @app.agent(inputs)
     @crash_only
