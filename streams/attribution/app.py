@@ -295,8 +295,10 @@ def create_app(settings: Settings) -> faust.App:
                 metrics.BREAKS.labels(cause, disposition).inc(n)
             if decided:
                 await asyncio.to_thread(sinks.record, decided)
-            for key, value in out:  # buffered: Faust flushes the producer before it commits
-                attributed.send_soon(key=key, value=value)
+            # Into the producer before the batch counts as processed: Faust's commit flushes
+            # the producer, but not reliably its send_soon buffer (see store in the diff).
+            for key, value in out:
+                await attributed.send(key=key, value=value)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
             BROKER_AWAY.back()
 
