@@ -109,6 +109,12 @@ class Pipeline:
         argv, env = self.children[name]
         self.group.start(name, argv, env)
 
+    def stop(self, name: str) -> None:
+        """SIGTERM a child (a clean shutdown) and wait until it exited; it stays stopped."""
+        os.kill(self.group.pids[name], signal.SIGTERM)
+        exited = self.group.first_exit(timeout=30)
+        assert exited == (name, 0), exited
+
     def publish(self, recon: str, pairs: Iterable[TradePair], per_second: float = 0) -> int:
         """Publish generated trades, both sources of a trade one after the other."""
         definition = load_recon(self.env["DATABASE_URL"], recon)

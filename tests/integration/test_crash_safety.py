@@ -18,6 +18,7 @@ import yaml
 from confluent_kafka.admin import AdminClient
 
 from greenai.localstack import ServerUrls
+from greenai.up import PROCESSES
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from tests.integration.pipeline import Pipeline, start_pipeline
 
@@ -59,14 +60,26 @@ def essence(breaks: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
 
 
 def run(
-    pipeline: Pipeline, recon: Path, crash: str | None = None, replay: bool = False
+    pipeline: Pipeline,
+    recon: Path,
+    crash: str | None = None,
+    replay: bool = False,
+    helper: bool = False,
 ) -> dict[str, Any]:
+    """The breaks of the trades fed at RATE; ``crash``: SIGKILL that child mid-stream (it is
+    restarted); ``helper``: a second diff worker joins mid-stream and leaves before the end
+    (two rebalances under load)."""
     pipeline.cli("recon", "apply", str(recon))
     publisher = threading.Thread(target=pipeline.publish, args=("trades", _pairs(), RATE))
     publisher.start()
     if crash:
         time.sleep(2.5)
         pipeline.kill(crash)
+    if helper:
+        time.sleep(1.0)
+        pipeline.start("diff-helper", PROCESSES["diff"], GREENAI_WORKER_ID="helper")
+        time.sleep(6.0)  # it starts, takes partitions, works through some backlog
+        pipeline.stop("diff-helper")
     publisher.join()
     pipeline.cli("wait", "--timeout", "180", timeout=240)
     if replay:
@@ -128,6 +141,19 @@ def test_two_diff_workers_give_the_same_breaks_as_one(
             for m in described.result().members
         ]
         assert len(owned) == 2 and all(owned), f"both workers must own partitions: {owned}"
+
+
+def test_a_diff_worker_joining_and_leaving_mid_stream_changes_no_break(
+    servers: ServerUrls,
+    tmp_path_factory: pytest.TempPathFactory,
+    recon_file: Path,
+    clean_run: dict[str, Any],
+) -> None:
+    """Partitions move to a new worker and back while records flow: every state the
+    leaving owner wrote is in the changelog the next owner restores (none lost), and the
+    records it had not committed are applied once (none doubled)."""
+    for pipeline in _pipeline(servers, tmp_path_factory, "helped"):
+        assert run(pipeline, recon_file, helper=True) == clean_run
 
 
 def test_a_replay_of_the_whole_history_changes_no_break(
