@@ -174,9 +174,13 @@ def create_app(settings: Settings) -> faust.App:
             raise Poison(f"the key's stored state is unreadable: {exc}", recon.name) from None
         tag = TIMERS if is_timer else RECORDS
         step = Step(key, message.partition, recon, rkey, stored)
-        if stored.seen(tag, message.offset):  # redelivered after a crash: publish it again
+        if stored.seen(tag, message.offset):
+            # Redelivered after a crash: the store may hold this state while its changelog
+            # message never reached Kafka (the next owner of the partition would restore an
+            # older state), so the break and the state both go out again.
             if stored.state.current is not None:
                 step.events = [current_event(recon, stored.state, rkey)]
+            step.after, step.offsets, step.changed = stored.state, stored.offsets, True
             return step
         if isinstance(item, TimerIn):
             step.after, step.events = on_timer(recon, stored.state, rkey, item.deadline)
