@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from faust.types import TP
 from streams import reports
 from streams.avro import codec
 from streams.diff.clock import PartitionClocks, appended_at
+from streams.diff.delivery import DeliveryOrder, Verdict
 from streams.diff.inputs import (
     TIMER,
     Poison,
@@ -103,6 +105,7 @@ def create_app(settings: Settings) -> faust.App:
     redis_outage = Outage("Redis (diff reports)", log)
     wakeups = WakeupIndex()
     clocks = PartitionClocks()
+    order = DeliveryOrder()
     holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
     partitions = int(app.conf.topic_partitions)
@@ -221,29 +224,55 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(inputs)
     @crash_only
     async def diff(stream: faust.StreamT) -> None:
-        async for event in stream.events():
+        # acknowledged by hand: a message beyond a hole is left unacknowledged (it comes
+        # again), so no commit can pass what was not processed
+        in_order = cast(faust.Stream, stream).noack()
+        async for event in in_order.events():
             message = event.message
-            if message.topic == names.records:
-                clocks.observe(message.partition, appended_at(message.timestamp), message.offset)
-            try:
-                step = await plan(event)
-            except Exception as exc:  # Poison, or a bug on one message: neither stops us
-                problem = (
-                    exc
-                    if isinstance(exc, Poison)
-                    else Poison(f"cannot apply: {type(exc).__name__}: {exc}")
-                )
-                if not isinstance(exc, Poison):
-                    log.exception("cannot apply %s", message.topic)
-                where = f"{message.topic}/{message.partition}@{message.offset}"
-                await reject(where, event.value, problem)
-                continue
-            await commit(step)  # a failure here is the broker's: crash-only restarts us
-            BROKER_AWAY.back()
+            verdict = order.check(
+                message.topic, message.partition, message.offset, now=time.monotonic()
+            )
+            if verdict is Verdict.SEEK:
+                await seek_back(message.tp)
+            if verdict is Verdict.PROCESS:
+                await handle(event)
+                await in_order.ack(event)
+
+    async def seek_back(tp: TP) -> None:
+        hole = order.hole(tp.topic, tp.partition)
+        log.warning(
+            "%s/%d: Faust skipped messages from offset %d on (a rebalance race); "
+            "seeking back to it",
+            tp.topic,
+            tp.partition,
+            hole,
+        )
+        await app.consumer.seek(tp, hole)
+
+    async def handle(event: faust.EventT) -> None:
+        message = event.message
+        if message.topic == names.records:
+            clocks.observe(message.partition, appended_at(message.timestamp), message.offset)
+        try:
+            step = await plan(event)
+        except Exception as exc:  # Poison, or a bug on one message: neither stops us
+            problem = (
+                exc
+                if isinstance(exc, Poison)
+                else Poison(f"cannot apply: {type(exc).__name__}: {exc}")
+            )
+            if not isinstance(exc, Poison):
+                log.exception("cannot apply %s", message.topic)
+            where = f"{message.topic}/{message.partition}@{message.offset}"
+            await reject(where, event.value, problem)
+            return
+        await commit(step)  # a failure here is the broker's: crash-only restarts us
+        BROKER_AWAY.back()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types
     def _rebalanced(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         clocks.forget()
+        order.forget()
         rescan["needed"] = True
 
     @app.timer(interval=0.5)

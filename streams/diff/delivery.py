@@ -1,0 +1,77 @@
+"""Holes in what the diff agent is handed (pure): each input partition must arrive in order.
+
+The diff's inputs (records, timers) are delete-policy topics written without transactions,
+so their offsets have no gaps: a message handed over after a jump forward means messages
+were skipped. Faust does skip some: at an assignment it resumes the stream partitions
+before it seeks them to their committed offsets, and messages fetched in between can be
+dropped although the stream goes on after them. Faust never commits past such a hole, so
+nothing is lost, but the worker stalls with its lag stuck. The agent therefore asks
+:meth:`DeliveryOrder.check` about every message: it processes it, skips it (not
+acknowledged, it comes again), or seeks the partition back to the first missing offset.
+
+>>> order = DeliveryOrder()
+>>> def seen(*offsets, now=0.0):
+...     return [order.check("records", 0, n, now=now).name for n in offsets]
+>>> seen(322, 323, 324)
+['PROCESS', 'PROCESS', 'PROCESS']
+>>> seen(522, 523), order.hole("records", 0)  # a hole: seek back once, then wait for it
+(['SEEK', 'SKIP'], 325)
+>>> seen(325, 326)
+['PROCESS', 'PROCESS']
+
+Going back is a redelivery (after a seek or a restart), never a hole, and an assignment
+forgets what was seen (the partitions resume at their committed offsets):
+
+>>> seen(300, 301)
+['PROCESS', 'PROCESS']
+>>> order.forget()
+>>> seen(9000)
+['PROCESS']
+
+A seek that did not bring the missing offset is asked for again after ``retry_after``:
+
+>>> seen(9005, now=1.0) + seen(9006, now=1.5) + seen(9007, now=3.1)
+['SEEK', 'SKIP', 'SEEK']
+"""
+
+from __future__ import annotations
+
+import enum
+
+Partition = tuple[str, int]
+
+
+class Verdict(enum.Enum):
+    PROCESS = "process"
+    SKIP = "skip"  # beyond a hole: leave it unacknowledged, it is delivered again
+    SEEK = "seek"  # beyond a hole: seek the partition back to :meth:`DeliveryOrder.hole`
+
+
+class DeliveryOrder:
+    def __init__(self, retry_after: float = 2.0) -> None:
+        self.retry_after = retry_after
+        self._next: dict[Partition, int] = {}  # the offset each partition must hand over next
+        self._sought: dict[Partition, float] = {}  # when a seek back was last asked for
+
+    def check(self, topic: str, partition: int, offset: int, *, now: float) -> Verdict:
+        """What to do with the message at ``offset`` (``now``: a monotonic clock)."""
+        tp = (topic, partition)
+        expected = self._next.get(tp)
+        if expected is None or offset <= expected:
+            self._next[tp] = offset + 1
+            self._sought.pop(tp, None)
+            return Verdict.PROCESS
+        asked = self._sought.get(tp)
+        if asked is not None and now - asked < self.retry_after:
+            return Verdict.SKIP
+        self._sought[tp] = now
+        return Verdict.SEEK
+
+    def hole(self, topic: str, partition: int) -> int:
+        """The first offset of ``partition`` not handed over yet."""
+        return self._next[(topic, partition)]
+
+    def forget(self) -> None:
+        """At an assignment: every partition resumes where its committed offset says."""
+        self._next.clear()
+        self._sought.clear()
