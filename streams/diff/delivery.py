@@ -7,7 +7,8 @@ before it seeks them to their committed offsets, and messages fetched in between
 dropped although the stream goes on after them. Faust never commits past such a hole, so
 nothing is lost, but the worker stalls with its lag stuck. The agent therefore asks
 :meth:`DeliveryOrder.check` about every message: it processes it, skips it (not
-acknowledged, it comes again), or seeks the partition back to the first missing offset.
+acknowledged, it comes again), or seeks the partition back to the first missing offset,
+again from a timer if the hole stays open (:meth:`DeliveryOrder.overdue`).
 
 >>> order = DeliveryOrder()
 >>> def seen(*offsets, now=0.0):
@@ -32,6 +33,11 @@ A seek that did not bring the missing offset is asked for again after ``retry_af
 
 >>> seen(9005, now=1.0) + seen(9006, now=1.5) + seen(9007, now=3.1)
 ['SEEK', 'SKIP', 'SEEK']
+
+or, when nothing more arrives, by a timer asking for the overdue ones:
+
+>>> order.overdue(now=4.0), order.overdue(now=5.2)
+([], [('records', 0)])
 """
 
 from __future__ import annotations
@@ -66,6 +72,14 @@ class DeliveryOrder:
             return Verdict.SKIP
         self._sought[tp] = now
         return Verdict.SEEK
+
+    def overdue(self, now: float) -> list[Partition]:
+        """Partitions whose seek back has not brought their hole within ``retry_after``
+        (messages still draining from before the seek can overtake it): seek them again."""
+        due = [tp for tp, asked in self._sought.items() if now - asked >= self.retry_after]
+        for tp in due:
+            self._sought[tp] = now
+        return due
 
     def hole(self, topic: str, partition: int) -> int:
         """The first offset of ``partition`` not handed over yet."""
