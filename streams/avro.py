@@ -86,7 +86,12 @@ def value_to_avro(value: Value) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, bool, date, type(None)})  # values Avro gives as they are
+
+
 def value_from_avro(value: Any) -> Value:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, tuple):
         name, body = value
         if name.endswith(".Decimal"):

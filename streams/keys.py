@@ -20,9 +20,11 @@ from collections.abc import Mapping
 
 from aiokafka.partitioner import murmur2
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps's encoder, built once
+
 
 def recon_key_bytes(recon: str, key: Mapping[str, str | None]) -> bytes:
-    return json.dumps([recon, list(key.values())], separators=(",", ":")).encode()
+    return _COMPACT.encode([recon, list(key.values())]).encode()
 
 
 def parse_recon_key(raw: bytes | None) -> tuple[str, list[str | None]]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from streams.diff.compare import FieldDiff, Fields, diff_records
+from msgspec import Struct
+from msgspec.structs import replace
+
+from streams.diff.compare import FieldDiff, Fields, comparison_plan, diff_records
 from streams.recon import Recon
 from streams.values import from_json, render, to_json
 
@@ -31,16 +34,18 @@ class Status(StrEnum):
     RESOLVED = "RESOLVED"
 
 
-@dataclass(frozen=True)
-class Booking:
+# The state and what it is made of are frozen msgspec Structs: immutable like frozen
+# dataclasses, and built and copied (``replace``) in C, once or more for every record.
+
+
+class Booking(Struct, frozen=True):
     """One record of one source as the diff keeps it."""
 
     record_id: str | None
     fields: Fields
 
 
-@dataclass(frozen=True)
-class Break:
+class Break(Struct, frozen=True):
     break_id: str
     kind: Kind
     missing_in: str | None
@@ -56,11 +61,10 @@ class Break:
         return (self.kind, self.missing_in, self.fields) == (kind, missing_in, diffs)
 
 
-@dataclass(frozen=True)
-class KeyState:
+class KeyState(Struct, frozen=True):
     """Everything the diff knows about one recon key."""
 
-    bookings: dict[str, tuple[Booking, ...]] = field(default_factory=dict)
+    bookings: dict[str, tuple[Booking, ...]] = {}
     waiting_since: datetime | None = None
     current: Break | None = None
     generation: int = 0
@@ -69,7 +73,7 @@ class KeyState:
     seen_until: datetime | None = None  # the latest moment the key was evaluated at
 
     def present(self, recon: Recon) -> list[str]:
-        return [s for s in recon.source_names if self.bookings.get(s)]
+        return [s for s in comparison_plan(recon).sources if self.bookings.get(s)]
 
     def deadline(self, recon: Recon) -> datetime | None:
         """When the match window of an incomplete key runs out (None: nothing to wait for,
@@ -99,8 +103,7 @@ class KeyState:
         return None
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(Struct, frozen=True):
     source: str
     record_id: str | None
     fields: Fields
@@ -159,9 +162,12 @@ class Matched:
 Event = BreakEvent | Matched
 
 
+_ID_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps's, built once
+
+
 def break_id(recon: str, key: dict[str, str | None], generation: int) -> str:
     """Stable id: the same recon, key and episode always give the same id (replays too)."""
-    text = json.dumps([recon, key, generation], sort_keys=True, separators=(",", ":"))
+    text = _ID_TEXT.encode([recon, key, generation])
     return "b-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -215,8 +221,9 @@ def on_timer(
 def evaluate(
     recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
 ) -> tuple[KeyState, list[Event]]:
+    sources = comparison_plan(recon).sources
     present = state.present(recon)
-    complete = len(present) == len(recon.source_names)
+    complete = len(present) == len(sources)
     waiting_since = None if complete or not present else (state.waiting_since or now)
     seen_until = now if state.seen_until is None else max(now, state.seen_until)
     state = replace(state, waiting_since=waiting_since, seen_until=seen_until)
@@ -229,7 +236,7 @@ def evaluate(
         return replace(state, matched=False, settled_since=None), []
     state, events = _resolve(recon, state, key, now)
     if complete and not state.matched:
-        events.append(Matched(recon.name, key, tuple(recon.source_names), now))
+        events.append(Matched(recon.name, key, sources, now))
     return replace(state, matched=complete, settled_since=state.settled_since or now), events
 
 
@@ -251,7 +258,7 @@ def _finding(
         )
         return Kind.DUPLICATE, None, diffs
     if complete:
-        latest = {s: state.bookings[s][-1].fields for s in recon.source_names}
+        latest = {s: state.bookings[s][-1].fields for s in present}
         diffs = tuple(diff_records(recon, latest))
         return (Kind.MISMATCH, None, diffs) if diffs else None
     if not present:
