@@ -148,7 +148,7 @@ def run(recon: Recon) -> Worker:
 
 
 def digests(recon: Recon) -> tuple[str, str]:
-    from streams.diff.lifecycle import state_to_json  # the state's JSON form, before and after
+    from streams.diff.state_json import state_to_json  # the state's JSON form
 
     worker = run(recon)
     out, table = worker.out, worker.table
