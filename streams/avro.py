@@ -86,11 +86,11 @@ def value_to_avro(value: Value) -> Any:
     return value
 
 
-_PLAIN = frozenset({str, int, bool, date, type(None)})  # values Avro gives as they are
+AS_IS = frozenset({str, int, bool, date, type(None)})  # the values Avro gives as they are
 
 
 def value_from_avro(value: Any) -> Value:
-    if type(value) in _PLAIN:
+    if type(value) in AS_IS:
         return value
     if isinstance(value, tuple):
         name, body = value

@@ -151,6 +151,27 @@ class ComparisonPlan:
             fields.append(FieldComparison(name, ftype, comparator(ftype, recon.rule(name))))
         return cls(tuple(recon.source_names), tuple(fields))
 
+    def diff(self, records: dict[str, Fields]) -> list[FieldDiff]:
+        """The fields on which any source disagrees with the left source.
+
+        ``records`` maps every source name to its canonical fields; all must be present.
+        """
+        left_name, *others = self.sources
+        left = records[left_name]
+        rest = [records[o] for o in others]
+        diffs: list[FieldDiff] = []
+        for compared in self.fields:
+            field, agree = compared.field, compared.agree
+            a = left.get(field)
+            for other in rest:
+                if not agree(a, other.get(field)):
+                    break
+            else:
+                continue
+            values = {name: records[name].get(field) for name in self.sources}
+            diffs.append(FieldDiff(field, values, delta(a, rest[-1].get(field), compared.ftype)))
+        return diffs
+
 
 def comparison_plan(recon: Recon) -> ComparisonPlan:
     """The recon's compiled comparison (compiled on first use, once per recon object)."""
@@ -162,19 +183,4 @@ def diff_records(recon: Recon, records: dict[str, Fields]) -> list[FieldDiff]:
 
     ``records`` maps every source name to its canonical fields; all sources must be present.
     """
-    plan = comparison_plan(recon)
-    left_name, *others = plan.sources
-    left = records[left_name]
-    rest = [records[o] for o in others]
-    diffs: list[FieldDiff] = []
-    for compared in plan.fields:
-        field, agree = compared.field, compared.agree
-        a = left.get(field)
-        for other in rest:
-            if not agree(a, other.get(field)):
-                break
-        else:
-            continue
-        values = {name: records[name].get(field) for name in plan.sources}
-        diffs.append(FieldDiff(field, values, delta(a, rest[-1].get(field), compared.ftype)))
-    return diffs
+    return comparison_plan(recon).diff(records)

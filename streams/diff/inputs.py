@@ -16,7 +16,7 @@ from typing import Any
 
 from msgspec import Struct
 
-from streams.avro import codec, value_from_avro
+from streams.avro import AS_IS, codec, value_from_avro
 from streams.derived import derived
 from streams.diff.lifecycle import Incoming
 from streams.keys import parse_recon_key, recon_key_bytes
@@ -94,7 +94,9 @@ def decode_record(key: bytes | None, value: bytes | None) -> RecordIn:
     datum = _decode(RECORD, key, value)
     recon, source = datum["recon"], datum["source"]
     try:
-        fields = {k: value_from_avro(v) for k, v in datum["fields"].items()}
+        fields = {
+            k: v if type(v) in AS_IS else value_from_avro(v) for k, v in datum["fields"].items()
+        }
     except ValueError as exc:
         raise Poison(str(exc), recon, source) from None
     incoming = Incoming(source, datum["record_id"], fields, datum["deleted"])

@@ -18,7 +18,7 @@ from typing import Any
 from msgspec import Struct
 from msgspec.structs import replace
 
-from streams.diff.compare import FieldDiff, Fields, comparison_plan, diff_records
+from streams.diff.compare import ComparisonPlan, FieldDiff, Fields, comparison_plan
 from streams.recon import Recon
 from streams.values import render
 
@@ -221,14 +221,15 @@ def on_timer(
 def evaluate(
     recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
 ) -> tuple[KeyState, list[Event]]:
-    sources = comparison_plan(recon).sources
-    present = state.present(recon)
+    plan = comparison_plan(recon)
+    sources = plan.sources
+    present = [s for s in sources if state.bookings.get(s)]
     complete = len(present) == len(sources)
     waiting_since = None if complete or not present else (state.waiting_since or now)
     seen_until = now if state.seen_until is None else max(now, state.seen_until)
     state = replace(state, waiting_since=waiting_since, seen_until=seen_until)
 
-    finding = _finding(recon, state, present, complete, now)
+    finding = _finding(recon, plan, state, present, complete, now)
     if finding is not None:
         state, events = _open_or_update(recon, state, key, finding, now)
         return replace(state, matched=False, settled_since=None), events
@@ -244,7 +245,12 @@ Finding = tuple[Kind, str | None, tuple[FieldDiff, ...]]
 
 
 def _finding(
-    recon: Recon, state: KeyState, present: list[str], complete: bool, now: datetime
+    recon: Recon,
+    plan: ComparisonPlan,
+    state: KeyState,
+    present: list[str],
+    complete: bool,
+    now: datetime,
 ) -> Finding | None:
     doubled = {s: b for s, b in state.bookings.items() if len(b) > 1}
     if doubled:
@@ -259,7 +265,7 @@ def _finding(
         return Kind.DUPLICATE, None, diffs
     if complete:
         latest = {s: state.bookings[s][-1].fields for s in present}
-        diffs = tuple(diff_records(recon, latest))
+        diffs = tuple(plan.diff(latest))
         return (Kind.MISMATCH, None, diffs) if diffs else None
     if not present:
         return None
