@@ -84,7 +84,7 @@ def _decode(schema: Any, key: bytes | None, value: bytes | None) -> dict[str, An
     except ValueError as exc:
         raise Poison(str(exc)) from None
     try:
-        datum: dict[str, Any] = schema.decode(value)
+        datum: dict[str, Any] = schema.decode(value, record_names=False)
     except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError, ValueError...
         raise Poison(f"undecodable {schema.name}: {type(exc).__name__}: {exc}") from None
     return datum
