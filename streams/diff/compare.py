@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from streams.derived import derived
 from streams.recon import CompareRule, Recon
@@ -115,8 +115,13 @@ def comparator(ftype: FieldType, rule: CompareRule) -> Agree:
         case FieldType.DECIMAL | FieldType.INTEGER:
 
             def agree(a: Value, b: Value) -> bool:
-                same = type(a) is type(b) and (type(a) is Decimal or type(a) is int)
-                return (same and a == b) or values_agree(a, b, ftype, rule)
+                if type(a) is type(b) and (type(a) is Decimal or type(a) is int):
+                    try:
+                        if a == b:
+                            return True
+                    except InvalidOperation:  # a signalling NaN: the rule says what it is
+                        pass
+                return values_agree(a, b, ftype, rule)
 
             return agree
 
