@@ -1,7 +1,8 @@
 """``make bench``: every benchmark in one run on the same servers, each beside its baseline.
 
 Ends with one JSON line: the pipeline's source records per second, a bare confluent-kafka
-consume -> produce loop's over the same records on the same broker, and their ratio.
+consume -> produce loop's over the same records on the same broker, and their ratio; then
+the diff worker's pure work per record (``bench.core``, CPU microseconds).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from bench import attribution, ingest, pipeline
+from bench import attribution, core, ingest, pipeline
 from bench.servers import bench_servers
 
 
@@ -23,7 +24,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--records", type=int, default=200_000, help="pipeline source records")
     parser.add_argument("--ingest-rows", type=int, default=200_000)
+    parser.add_argument("--core-pairs", type=int, default=5000, help="trade pairs (pure diff)")
     args = parser.parse_args()
+    diff_core = core.run(args.core_pairs)  # first, while no server competes for the CPU
+    _section("diff core: µs per record of the pure work, beside its floor", diff_core)
     with bench_servers() as servers:
         _section(
             "ingest: CSV rows/s vs a bare produce loop",
@@ -32,7 +36,9 @@ def main() -> None:
         _section("attribution: breaks/s per worker", attribution.run(servers=servers))
         figures = pipeline.run(servers, records=args.records)
         _section("pipeline: ingest -> diff -> attribution -> PostgreSQL", figures)
-    print(json.dumps({k: figures[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}))
+    final = {k: figures[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}
+    final["core_us_per_record"] = diff_core["core_us_per_record"]
+    print(json.dumps(final))
 
 
 if __name__ == "__main__":

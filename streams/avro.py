@@ -49,7 +49,9 @@ class Codec:
         self._writers = {self.fingerprint: self.schema}
         for old in sorted((SCHEMA_DIR / "history").glob(f"{name}.v*.avsc")):
             parsed = _parse(old)
-            self._writers[schema_fingerprint(parsed)] = parsed
+            # a version equal to the current one keeps the current object, so that its
+            # messages are read without resolving a schema against an equal copy of itself
+            self._writers.setdefault(schema_fingerprint(parsed), parsed)
 
     def encode(self, datum: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
@@ -57,7 +59,9 @@ class Codec:
         fastavro.schemaless_writer(buf, self.schema, datum)
         return buf.getvalue()
 
-    def decode(self, data: bytes) -> dict[str, Any]:
+    def decode(self, data: bytes, *, record_names: bool = True) -> dict[str, Any]:
+        """The datum of a message. A record in a union comes as (its full name, the record),
+        or, with ``record_names=False``, as the record alone (fastavro reads it faster)."""
         if len(data) < 10 or data[:2] != MAGIC:
             raise DecodeError(f"not an Avro single-object message ({len(data)} bytes)")
         writer = self._writers.get(data[2:10])
@@ -65,7 +69,7 @@ class Codec:
             raise DecodeError(f"unknown {self.name} writer schema fingerprint {data[2:10].hex()}")
         reader = None if writer is self.schema else self.schema
         record = fastavro.schemaless_reader(
-            io.BytesIO(data[10:]), writer, reader, return_record_name=True
+            io.BytesIO(data[10:]), writer, reader, return_record_name=record_names
         )
         return record  # type: ignore[return-value]
 
@@ -86,7 +90,19 @@ def value_to_avro(value: Value) -> Any:
     return value
 
 
+AS_IS = frozenset({str, int, bool, date, type(None)})  # the values Avro gives as they are
+
+
 def value_from_avro(value: Any) -> Value:
+    """A field value as :func:`value_to_avro` wrote it, read with or without record names
+    (without, the Decimal and Timestamp records are told apart by their one field)."""
+    if type(value) in AS_IS:
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        if "text" in value:
+            return Decimal(value["text"])
+        if "micros" in value:
+            return value["micros"]
     if isinstance(value, tuple):
         name, body = value
         if name.endswith(".Decimal"):

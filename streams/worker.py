@@ -158,6 +158,11 @@ class ReconRegistry:
         changed = [n for n, (v, _) in fresh.items() if self._recons.get(n, (None,))[0] != v]
         if changed:
             log.info("recons loaded: %s", ", ".join(sorted(changed)))
+        # an unchanged recon keeps its object, and so what was derived from it (derived.py)
+        for name, loaded in fresh.items():
+            held = self._recons.get(name)
+            if held is not None and held == loaded:
+                fresh[name] = held
         self._recons = fresh
         self._generation += 1
         return True

@@ -14,7 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from streams.avro import codec, value_from_avro
+from msgspec import Struct
+
+from streams.avro import AS_IS, codec, value_from_avro
+from streams.derived import derived
 from streams.diff.lifecycle import Incoming
 from streams.keys import parse_recon_key, recon_key_bytes
 from streams.recon import Recon
@@ -31,6 +34,8 @@ _PYTHON_TYPES: dict[FieldType, tuple[type, ...]] = {
     FieldType.TIMESTAMP: (datetime,),
     FieldType.BOOLEAN: (bool,),
 }
+# The types whose values always fit, exactly as ``_fits`` says; any other goes through it.
+_FITTING = {t: frozenset({type(None), *types}) for t, types in _PYTHON_TYPES.items()}
 
 
 class Poison(ValueError):
@@ -42,18 +47,33 @@ class Poison(ValueError):
         self.source = source
 
 
-@dataclass(frozen=True, slots=True)
-class RecordIn:
+class RecordIn(Struct, frozen=True):
     recon: str
     key: dict[str, str | None]
     incoming: Incoming
 
 
-@dataclass(frozen=True, slots=True)
-class TimerIn:
+class TimerIn(Struct, frozen=True):
     recon: str
     key: dict[str, str | None]
     deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What ``check`` needs of a recon, read from it once: its key, sorted, and each
+    source's declared fields with the types whose values always fit them."""
+
+    sorted_key: list[str]
+    fields: dict[str, dict[str, tuple[FieldType, frozenset[type]]]]
+
+    @classmethod
+    def of(cls, recon: Recon) -> Declared:
+        fields = {
+            name: {f: (t, _FITTING[t]) for f, t in spec.fields.items()}
+            for name, spec in recon.sources.items()
+        }
+        return cls(sorted(recon.key), fields)
 
 
 def _decode(schema: Any, key: bytes | None, value: bytes | None) -> dict[str, Any]:
@@ -64,7 +84,7 @@ def _decode(schema: Any, key: bytes | None, value: bytes | None) -> dict[str, An
     except ValueError as exc:
         raise Poison(str(exc)) from None
     try:
-        datum: dict[str, Any] = schema.decode(value)
+        datum: dict[str, Any] = schema.decode(value, record_names=False)
     except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError, ValueError...
         raise Poison(f"undecodable {schema.name}: {type(exc).__name__}: {exc}") from None
     return datum
@@ -74,7 +94,9 @@ def decode_record(key: bytes | None, value: bytes | None) -> RecordIn:
     datum = _decode(RECORD, key, value)
     recon, source = datum["recon"], datum["source"]
     try:
-        fields = {k: value_from_avro(v) for k, v in datum["fields"].items()}
+        fields = {
+            k: v if type(v) in AS_IS else value_from_avro(v) for k, v in datum["fields"].items()
+        }
     except ValueError as exc:
         raise Poison(str(exc), recon, source) from None
     incoming = Incoming(source, datum["record_id"], fields, datum["deleted"])
@@ -89,7 +111,8 @@ def decode_timer(key: bytes | None, value: bytes | None) -> TimerIn:
 def check(recon: Recon, key: bytes | None, item: RecordIn | TimerIn) -> None:
     """Raise :class:`Poison` unless the recon, as defined now, can take ``item``."""
     source = item.incoming.source if isinstance(item, RecordIn) else ""
-    if sorted(item.key) != sorted(recon.key):
+    declared = derived(recon, Declared.of)
+    if sorted(item.key) != declared.sorted_key:
         raise Poison(
             f"recon {recon.name!r} is keyed by {recon.key} now; the message has {sorted(item.key)}",
             recon.name,
@@ -100,14 +123,17 @@ def check(recon: Recon, key: bytes | None, item: RecordIn | TimerIn) -> None:
         raise Poison(f"the Kafka key {key!r} is not the message's recon key", recon.name, source)
     if isinstance(item, TimerIn):
         return
-    spec = recon.sources.get(source)
-    if spec is None:
+    fields = declared.fields.get(source)
+    if fields is None:
         raise Poison(f"recon {recon.name!r} has no source {source!r}", recon.name, source)
     for name, value in item.incoming.fields.items():
-        declared = spec.fields.get(name)
-        if declared is not None and not _fits(value, declared):
+        found = fields.get(name)
+        if found is None or type(value) in found[1]:
+            continue
+        ftype = found[0]
+        if not _fits(value, ftype):
             raise Poison(
-                f"recon {recon.name!r} declares {name} as {declared.value} now; the record "
+                f"recon {recon.name!r} declares {name} as {ftype.value} now; the record "
                 f"has {type(value).__name__}",
                 recon.name,
                 source,

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from streams.diff.compare import FieldDiff, Fields, diff_records
+from msgspec import Struct
+from msgspec.structs import replace
+
+from streams.diff.compare import ComparisonPlan, FieldDiff, Fields, comparison_plan
 from streams.recon import Recon
-from streams.values import from_json, render, to_json
+from streams.values import render
 
 
 class Kind(StrEnum):
@@ -31,16 +34,18 @@ class Status(StrEnum):
     RESOLVED = "RESOLVED"
 
 
-@dataclass(frozen=True)
-class Booking:
+# The state and what it is made of are frozen msgspec Structs: immutable like frozen
+# dataclasses, and built and copied (``replace``) in C, once or more for every record.
+
+
+class Booking(Struct, frozen=True):
     """One record of one source as the diff keeps it."""
 
     record_id: str | None
     fields: Fields
 
 
-@dataclass(frozen=True)
-class Break:
+class Break(Struct, frozen=True):
     break_id: str
     kind: Kind
     missing_in: str | None
@@ -56,11 +61,10 @@ class Break:
         return (self.kind, self.missing_in, self.fields) == (kind, missing_in, diffs)
 
 
-@dataclass(frozen=True)
-class KeyState:
+class KeyState(Struct, frozen=True):
     """Everything the diff knows about one recon key."""
 
-    bookings: dict[str, tuple[Booking, ...]] = field(default_factory=dict)
+    bookings: dict[str, tuple[Booking, ...]] = {}
     waiting_since: datetime | None = None
     current: Break | None = None
     generation: int = 0
@@ -69,7 +73,7 @@ class KeyState:
     seen_until: datetime | None = None  # the latest moment the key was evaluated at
 
     def present(self, recon: Recon) -> list[str]:
-        return [s for s in recon.source_names if self.bookings.get(s)]
+        return [s for s in comparison_plan(recon).sources if self.bookings.get(s)]
 
     def deadline(self, recon: Recon) -> datetime | None:
         """When the match window of an incomplete key runs out (None: nothing to wait for,
@@ -99,8 +103,7 @@ class KeyState:
         return None
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(Struct, frozen=True):
     source: str
     record_id: str | None
     fields: Fields
@@ -159,9 +162,12 @@ class Matched:
 Event = BreakEvent | Matched
 
 
+_ID_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps's, built once
+
+
 def break_id(recon: str, key: dict[str, str | None], generation: int) -> str:
     """Stable id: the same recon, key and episode always give the same id (replays too)."""
-    text = json.dumps([recon, key, generation], sort_keys=True, separators=(",", ":"))
+    text = _ID_TEXT.encode([recon, key, generation])
     return "b-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -215,13 +221,15 @@ def on_timer(
 def evaluate(
     recon: Recon, state: KeyState, key: dict[str, str | None], now: datetime
 ) -> tuple[KeyState, list[Event]]:
-    present = state.present(recon)
-    complete = len(present) == len(recon.source_names)
+    plan = comparison_plan(recon)
+    sources = plan.sources
+    present = [s for s in sources if state.bookings.get(s)]
+    complete = len(present) == len(sources)
     waiting_since = None if complete or not present else (state.waiting_since or now)
     seen_until = now if state.seen_until is None else max(now, state.seen_until)
     state = replace(state, waiting_since=waiting_since, seen_until=seen_until)
 
-    finding = _finding(recon, state, present, complete, now)
+    finding = _finding(recon, plan, state, present, complete, now)
     if finding is not None:
         state, events = _open_or_update(recon, state, key, finding, now)
         return replace(state, matched=False, settled_since=None), events
@@ -229,7 +237,7 @@ def evaluate(
         return replace(state, matched=False, settled_since=None), []
     state, events = _resolve(recon, state, key, now)
     if complete and not state.matched:
-        events.append(Matched(recon.name, key, tuple(recon.source_names), now))
+        events.append(Matched(recon.name, key, sources, now))
     return replace(state, matched=complete, settled_since=state.settled_since or now), events
 
 
@@ -237,7 +245,12 @@ Finding = tuple[Kind, str | None, tuple[FieldDiff, ...]]
 
 
 def _finding(
-    recon: Recon, state: KeyState, present: list[str], complete: bool, now: datetime
+    recon: Recon,
+    plan: ComparisonPlan,
+    state: KeyState,
+    present: list[str],
+    complete: bool,
+    now: datetime,
 ) -> Finding | None:
     doubled = {s: b for s, b in state.bookings.items() if len(b) > 1}
     if doubled:
@@ -251,8 +264,8 @@ def _finding(
         )
         return Kind.DUPLICATE, None, diffs
     if complete:
-        latest = {s: state.bookings[s][-1].fields for s in recon.source_names}
-        diffs = tuple(diff_records(recon, latest))
+        latest = {s: state.bookings[s][-1].fields for s in present}
+        diffs = tuple(plan.diff(latest))
         return (Kind.MISMATCH, None, diffs) if diffs else None
     if not present:
         return None
@@ -318,71 +331,3 @@ def current_event(recon: Recon, state: KeyState, key: dict[str, str | None]) -> 
         if bs
     }
     return BreakEvent(recon.name, key, state.current, records)
-
-
-# --- state serialisation (JSON with lossless typed values) -------------------------------
-
-
-def state_to_json(state: KeyState) -> dict[str, Any]:
-    return {
-        "b": {
-            s: [[b.record_id, {f: to_json(v) for f, v in b.fields.items()}] for b in bs]
-            for s, bs in state.bookings.items()
-        },
-        "w": state.waiting_since.isoformat() if state.waiting_since else None,
-        "c": _break_to_json(state.current) if state.current else None,
-        "g": state.generation,
-        "m": state.matched,
-        "s": state.settled_since.isoformat() if state.settled_since else None,
-        "u": state.seen_until.isoformat() if state.seen_until else None,
-    }
-
-
-def state_from_json(data: dict[str, Any]) -> KeyState:
-    return KeyState(
-        bookings={
-            s: tuple(
-                Booking(rid, {f: from_json(v) for f, v in fields.items()}) for rid, fields in bs
-            )
-            for s, bs in data["b"].items()
-        },
-        waiting_since=datetime.fromisoformat(data["w"]) if data["w"] else None,
-        current=_break_from_json(data["c"]) if data["c"] else None,
-        generation=data["g"],
-        matched=data.get("m", False),
-        settled_since=datetime.fromisoformat(data["s"]) if data.get("s") else None,
-        seen_until=datetime.fromisoformat(data["u"]) if data.get("u") else None,
-    )
-
-
-def _break_to_json(b: Break) -> dict[str, Any]:
-    return {
-        "id": b.break_id,
-        "kind": b.kind.value,
-        "missing_in": b.missing_in,
-        "status": b.status.value,
-        "fields": [
-            [d.field, {s: to_json(v) for s, v in d.values.items()}, to_json(d.delta)]
-            for d in b.fields
-        ],
-        "first_seen": b.first_seen.isoformat(),
-        "updated_at": b.updated_at.isoformat(),
-        "version": b.version,
-    }
-
-
-def _break_from_json(d: dict[str, Any]) -> Break:
-    fields = tuple(
-        FieldDiff(f, {s: from_json(v) for s, v in values.items()}, from_json(delta))
-        for f, values, delta in d["fields"]
-    )
-    return Break(
-        d["id"],
-        Kind(d["kind"]),
-        d["missing_in"],
-        Status(d["status"]),
-        fields,
-        datetime.fromisoformat(d["first_seen"]),
-        datetime.fromisoformat(d["updated_at"]),
-        d["version"],
-    )

@@ -4,6 +4,9 @@ Faust commits input offsets only after flushing what it produced, but the table'
 changelog may be ahead of the committed offsets after a crash. Each key therefore
 remembers the last offset it applied from each input topic (records ``r``, timers ``t``):
 a redelivered message is recognised and not applied twice.
+
+The value is MessagePack (:mod:`streams.diff.state_codec`); a value of the JSON form written
+before it (:mod:`streams.diff.state_json`), which always begins with ``{``, is still read.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from streams.diff.lifecycle import KeyState, state_from_json, state_to_json
+from streams.diff import state_codec
+from streams.diff.lifecycle import KeyState
+from streams.diff.state_json import state_from_json
 
 RECORDS, TIMERS = "r", "t"
 
@@ -25,12 +30,13 @@ class Stored:
     def load(cls, raw: bytes | None) -> Stored:
         if not raw:
             return cls()
-        data = json.loads(raw)
-        return cls(state_from_json(data["s"]), data["o"])
+        if raw[:1] == b"{":  # the JSON form
+            data = json.loads(raw)
+            return cls(state_from_json(data["s"]), data["o"])
+        return cls(*state_codec.load(raw))
 
     def dump(self) -> bytes:
-        data = {"s": state_to_json(self.state), "o": self.offsets}
-        return json.dumps(data, separators=(",", ":")).encode()
+        return state_codec.dump(self.state, self.offsets)
 
     def seen(self, topic: str, offset: int) -> bool:
         """Whether the message at ``offset`` of ``topic`` was applied already."""

@@ -14,9 +14,8 @@ from streams.diff.lifecycle import (
     apply_record,
     break_id,
     on_timer,
-    state_from_json,
-    state_to_json,
 )
+from streams.diff.state_json import state_from_json, state_to_json
 from streams.recon import Recon
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
