@@ -32,7 +32,7 @@ from typing import Any
 import fastavro
 import msgspec
 
-from streams.avro import codec, value_to_avro
+from streams.avro import codec, source_record
 from streams.diff.clock import appended_at
 from streams.diff.inputs import RecordIn, check, decode_record
 from streams.diff.lifecycle import BreakEvent, Event, Matched, apply_record
@@ -87,16 +87,9 @@ def messages(recon: Recon, pairs: int, seed: int = 3, break_rate: float = 0.1) -
         row = canonical_row(recon, source, raw)
         at = T0.timestamp() + offset / 1000
         value = RECORD.encode(
-            {
-                "recon": recon.name,
-                "source": source,
-                "key": row.key,
-                "record_id": row.record_id,
-                "deleted": row.deleted,
-                "fields": {k: value_to_avro(v) for k, v in row.fields.items()},
-                "origin": f"bench:{offset}",
-                "published_at": datetime.fromtimestamp(at, UTC),
-            }
+            source_record(
+                recon.name, source, row, f"bench:{offset}", datetime.fromtimestamp(at, UTC)
+            )
         )
         out.append(Message(row.kafka_key(recon.name), value, at, offset))
     return out
@@ -125,14 +118,7 @@ def apply(
 def encode(events: list[Event]) -> None:
     for event in events:
         if isinstance(event, Matched):
-            MATCH.encode(
-                {
-                    "recon": event.recon,
-                    "key": event.key,
-                    "sources": list(event.sources),
-                    "matched_at": event.at,
-                }
-            )
+            MATCH.encode(event.datum())
         else:
             BREAK.encode(event.datum())
 

@@ -19,6 +19,7 @@ from typing import Any
 import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
+from streams.ingest.validate import CanonicalRow
 from streams.values import Value
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas" / "avro"
@@ -88,6 +89,22 @@ def value_to_avro(value: Value) -> Any:
     if isinstance(value, datetime):
         return (f"{NAMESPACE}.Timestamp", {"micros": value})
     return value
+
+
+def source_record(
+    recon: str, source: str, row: CanonicalRow, origin: str, published_at: datetime
+) -> dict[str, Any]:
+    """The SourceRecord datum of a canonical row, as every connector publishes it."""
+    return {
+        "recon": recon,
+        "source": source,
+        "key": row.key,
+        "record_id": row.record_id,
+        "deleted": row.deleted,
+        "fields": {k: value_to_avro(v) for k, v in row.fields.items()},
+        "origin": origin,
+        "published_at": published_at,
+    }
 
 
 AS_IS = frozenset({str, int, bool, date, type(None)})  # the values Avro gives as they are

@@ -133,13 +133,7 @@ def create_app(settings: Settings) -> faust.App:
     async def publish(key: bytes, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Matched):
-                match = {
-                    "recon": event.recon,
-                    "key": event.key,
-                    "sources": list(event.sources),
-                    "matched_at": event.at,
-                }
-                await matches_topic.send(key=key, value=MATCH.encode(match))
+                await matches_topic.send(key=key, value=MATCH.encode(event.datum()))
             else:
                 await breaks_topic.send(
                     key=event.brk.break_id.encode(), value=BREAK.encode(event.datum())

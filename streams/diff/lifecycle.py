@@ -158,6 +158,15 @@ class Matched:
     sources: tuple[str, ...]
     at: datetime
 
+    def datum(self) -> dict[str, Any]:
+        """The Match Avro datum the diff publishes."""
+        return {
+            "recon": self.recon,
+            "key": self.key,
+            "sources": list(self.sources),
+            "matched_at": self.at,
+        }
+
 
 Event = BreakEvent | Matched
 

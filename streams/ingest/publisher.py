@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from confluent_kafka import KafkaError, KafkaException
 
-from streams.avro import codec, value_to_avro
+from streams.avro import codec, source_record
 from streams.ingest.dead_letters import LOCATION_LIMIT, describe, one_line, printable, raw_text
 from streams.ingest.files import RawRow
 from streams.ingest.validate import BadRow, canonical_row
@@ -84,16 +84,7 @@ class SourcePublisher:
             raise BadRow(f"cannot validate the row: {describe(exc)}") from exc
         try:
             value = self._records.encode(
-                {
-                    "recon": self.recon.name,
-                    "source": self.source,
-                    "key": row.key,
-                    "record_id": row.record_id,
-                    "deleted": row.deleted,
-                    "fields": {k: value_to_avro(v) for k, v in row.fields.items()},
-                    "origin": printable(raw.location),
-                    "published_at": now,
-                }
+                source_record(self.recon.name, self.source, row, printable(raw.location), now)
             )
         except Exception as exc:  # fastavro: ValueError, TypeError, OverflowError ...
             raise BadRow(f"cannot encode the record as Avro: {describe(exc)}") from exc

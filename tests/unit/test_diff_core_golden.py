@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from streams.avro import codec, value_to_avro
+from streams.avro import codec, source_record
 from streams.diff.clock import appended_at
 from streams.diff.inputs import check, decode_record
 from streams.diff.lifecycle import Event, KeyState, Matched, apply_record, on_timer
@@ -66,30 +66,13 @@ def feed(recon: Recon) -> tuple[list[Row], list[Row]]:
 
 def message(recon: Recon, source: str, raw: dict[str, str], at: datetime) -> tuple[bytes, bytes]:
     row = canonical_row(recon, source, raw)
-    value = codec("SourceRecord").encode(
-        {
-            "recon": recon.name,
-            "source": source,
-            "key": row.key,
-            "record_id": row.record_id,
-            "deleted": row.deleted,
-            "fields": {k: value_to_avro(v) for k, v in row.fields.items()},
-            "origin": "golden",
-            "published_at": at,
-        }
-    )
+    value = codec("SourceRecord").encode(source_record(recon.name, source, row, "golden", at))
     return row.kafka_key(recon.name), value
 
 
 def published(event: Event) -> bytes:
     if isinstance(event, Matched):
-        datum = {
-            "recon": event.recon,
-            "key": event.key,
-            "sources": list(event.sources),
-            "matched_at": event.at,
-        }
-        return codec("Match").encode(datum)
+        return codec("Match").encode(event.datum())
     return codec("Break").encode(event.datum())
 
 
