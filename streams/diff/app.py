@@ -234,8 +234,10 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.timer(interval=1.0)
     async def fill_holes() -> None:
+        assigned = app.consumer.assignment()  # a rebalance may be on its way
         for topic, partition in order.overdue(time.monotonic()):
-            await seek_back(TP(topic, partition))
+            if (tp := TP(topic, partition)) in assigned:
+                await seek_back(tp)
 
     async def seek_back(tp: TP) -> None:
         hole = order.hole(tp.topic, tp.partition)
