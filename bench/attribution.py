@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.timing import best_pass
 from streams.attribution.discriminator import decide
 from streams.attribution.engine import Engine
 from streams.attribution.features import extract
@@ -45,14 +46,8 @@ TARGET = 5000
 
 def _best(fn: Callable[[], int], repeat: int) -> dict[str, float]:
     """Breaks per second of the fastest pass, by wall clock and by CPU time."""
-    wall, cpu = float("inf"), float("inf")
-    n = 0
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        n = fn()
-        wall = min(wall, time.perf_counter() - w0)
-        cpu = min(cpu, time.process_time() - c0)
-    return {"breaks_per_s": round(n / wall), "breaks_per_s_cpu": round(n / max(cpu, 1e-9))}
+    wall, cpu = best_pass(fn, repeat)
+    return {"breaks_per_s": round(1 / wall), "breaks_per_s_cpu": round(1 / max(cpu, 1e-9))}
 
 
 def trained_engine(recon: Recon, labels: int, seed: int = 1) -> Engine:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from typing import Any
 import fastavro
 import msgspec
 
+from bench.timing import best_pass
 from streams.avro import codec, source_record
 from streams.diff.clock import appended_at
 from streams.diff.inputs import RecordIn, check, decode_record
@@ -148,14 +148,8 @@ def end_to_end(recon: Recon, msgs: list[Message]) -> int:
 
 def _best(fn: Callable[[], int], repeat: int) -> tuple[float, float]:
     """Microseconds per item of the fastest pass: (wall clock, CPU time)."""
-    wall, cpu = float("inf"), float("inf")
-    n = 1
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        n = fn()
-        wall = min(wall, time.perf_counter() - w0)
-        cpu = min(cpu, time.process_time() - c0)
-    return wall / n * 1e6, cpu / n * 1e6
+    wall, cpu = best_pass(fn, repeat)
+    return wall * 1e6, cpu * 1e6
 
 
 def floor(msgs: list[Message]) -> Callable[[], int]:
