@@ -26,7 +26,7 @@ from greenai.localstack.supervisor import RestartPolicy, exit_reason
 from streams.database import migrate
 from streams.recon import Recon, load_recon
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.topics import Topics, ensure_topics, partition_count
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
@@ -38,9 +38,15 @@ DEMO_FEED = "streams.ingest.demo"
 DEMO_FEED_NAME = "demo-feed"
 
 
-def _children(demo: bool) -> dict[str, list[str]]:
+def _children(demo: bool, workers: dict[str, int]) -> dict[str, tuple[list[str], str]]:
+    """Each child's command line and worker id, by name: ``workers`` copies of a worker
+    role (``diff``, ``diff-2``, ...), one of every other process."""
+    out: dict[str, tuple[list[str], str]] = {}
     modules = PROCESSES | ({DEMO_FEED_NAME: DEMO_FEED} if demo else {})
-    return {name: [sys.executable, "-m", module] for name, module in modules.items()}
+    for role, module in modules.items():
+        for n in range(1, workers.get(role, 1) + 1):
+            out[role if n == 1 else f"{role}-{n}"] = ([sys.executable, "-m", module], str(n))
+    return out
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -62,9 +68,12 @@ def _wait_for_bff(url: str, group: ProcessGroup, timeout: float = 90.0) -> None:
     raise RuntimeError(f"the BFF did not answer on {url} within {timeout:.0f}s")
 
 
-def children_env(urls: ServerUrls, home: Path, settings: Settings, bff_port: int) -> dict[str, str]:
+def children_env(
+    urls: ServerUrls, home: Path, settings: Settings, bff_port: int, partitions: int
+) -> dict[str, str]:
     """The environment of the workers and the BFF: the servers with the application's
-    credentials (never the owner's), the home, the port and the topic prefix."""
+    credentials (never the owner's), the home, the port, the topic prefix and the
+    partition count the topics have."""
     return {
         **os.environ,
         "GREENAI_HOME": str(home),
@@ -72,10 +81,28 @@ def children_env(urls: ServerUrls, home: Path, settings: Settings, bff_port: int
         "GREENAI_DATABASE_OWNER_URL": "",  # migrations are done: the children do not need it
         "GREENAI_BFF_PORT": str(bff_port),
         "GREENAI_TOPIC_PREFIX": settings.topic_prefix,
+        "GREENAI_PARTITIONS": str(partitions),
     }
 
 
-def run_stack(settings: Settings, *, demo: bool) -> int:
+def topic_partitions(urls: ServerUrls, settings: Settings) -> int:
+    """The partitions the records topic has (an existing topic keeps its count)."""
+    found = partition_count(
+        urls.kafka_bootstrap_servers,
+        Topics(settings.topic_prefix).records,
+        security=urls.kafka_security,
+    )
+    if found != settings.partitions:
+        print(
+            f"greenai: {Topics(settings.topic_prefix).records} has {found} partitions (made "
+            f"before; GREENAI_PARTITIONS={settings.partitions} applies to new topics only)",
+            flush=True,
+        )
+    return found
+
+
+def run_stack(settings: Settings, *, demo: bool, workers: dict[str, int] | None = None) -> int:
+    """Run the stack; ``workers``: how many diff and attribution workers (one each)."""
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     os.umask(UMASK)  # everything under GREENAI_HOME is its owner's only (children inherit it)
     home = settings.greenai_home.resolve()
@@ -89,16 +116,21 @@ def run_stack(settings: Settings, *, demo: bool) -> int:
         with LocalServers.from_environ(home) as urls:
             migrate(urls.database_owner(), app_role=urls.database_app_role)
             ensure_topics(
-                urls.kafka_bootstrap_servers, settings.topic_prefix, security=urls.kafka_security
+                urls.kafka_bootstrap_servers,
+                settings.topic_prefix,
+                partitions=settings.partitions,
+                security=urls.kafka_security,
             )
+            partitions = topic_partitions(urls, settings)
             accounts = ensure_accounts(home)
             bff_port = settings.bff_port or free_port()
-            env = children_env(urls, home, settings, bff_port)
+            env = children_env(urls, home, settings, bff_port, partitions)
             stack = {**urls.public(), "bff_port": bff_port, "pid": os.getpid()}
             write_private(settings.stack_file, json.dumps(stack, indent=2))  # no password
-            children = _children(demo)
-            envs = {name: env for name in children}
-            envs["bff"] = env | accounts.bff_env(demo)  # only the BFF holds the account secrets
+            planned = _children(demo, workers or {})
+            children = {name: argv for name, (argv, _) in planned.items()}
+            envs = {name: env | {"GREENAI_WORKER_ID": n} for name, (_, n) in planned.items()}
+            envs["bff"] |= accounts.bff_env(demo)  # only the BFF holds the account secrets
             feed = children.pop(DEMO_FEED_NAME, None)
             for name, argv in children.items():
                 group.start(name, argv, envs[name])
@@ -106,7 +138,7 @@ def run_stack(settings: Settings, *, demo: bool) -> int:
             _wait_for_bff(url, group)
             if feed is not None:  # the demo recon goes through the API, like any recon
                 _apply(url, accounts.token, load_recon(DEMO_RECON))
-                group.start(DEMO_FEED_NAME, feed, env)
+                group.start(DEMO_FEED_NAME, feed, envs[DEMO_FEED_NAME])
                 children[DEMO_FEED_NAME] = feed
             print(
                 f"greenai is up in {time.monotonic() - started:.1f}s: UI on {url} "

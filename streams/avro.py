@@ -46,7 +46,7 @@ class Codec:
         self.name = name
         self.schema = _parse(SCHEMA_DIR / f"{name}.avsc")
         self.fingerprint = schema_fingerprint(self.schema)
-        self._header = MAGIC + self.fingerprint
+        self.header = MAGIC + self.fingerprint
         self._writers = {self.fingerprint: self.schema}
         for old in sorted((SCHEMA_DIR / "history").glob(f"{name}.v*.avsc")):
             parsed = _parse(old)
@@ -56,9 +56,13 @@ class Codec:
 
     def encode(self, datum: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
-        buf.write(self._header)
+        buf.write(self.header)
         fastavro.schemaless_writer(buf, self.schema, datum)
         return buf.getvalue()
+
+    def knows(self, data: bytes) -> bool:
+        """Whether ``data`` is framed with one of this schema's versions."""
+        return data[:2] == MAGIC and data[2:10] in self._writers
 
     def decode(self, data: bytes, *, record_names: bool = True) -> dict[str, Any]:
         """The datum of a message. A record in a union comes as (its full name, the record),

@@ -110,21 +110,22 @@ class SafeProducer:
         **settings: Any,
     ) -> None:
         self.outage = outage or Outage("Kafka (producer)", log)
-        self._producer = Producer(
-            {
-                **client_config(self.outage, security=resolve_security(security, bootstrap)),
-                "bootstrap.servers": bootstrap,
-                "enable.idempotence": True,
-                "acks": "all",
-                "partitioner": "murmur2_random",
-                "linger.ms": 20,
-                "compression.type": "lz4",
-                **(config or {}),
-                **settings,
-            }
-        )
+        options = {
+            **client_config(self.outage, security=resolve_security(security, bootstrap)),
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "partitioner": "murmur2_random",
+            "linger.ms": 20,
+            "compression.type": "lz4",
+            **(config or {}),
+            **settings,
+        }
+        self._producer = Producer(options)
+        self._wait = int(options.get("message.timeout.ms", 300_000)) / 1000
         self.delivered = 0
         self.failures: list[str] = []
+        self._gathered: list[Callable[[], None]] = []
 
     def _report(self, err: Any, msg: Message) -> None:
         if err is None:
@@ -133,18 +134,41 @@ class SafeProducer:
         else:
             self.failures.append(f"{msg.topic()}: {err}")
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+    def send(
+        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
+    ) -> None:
+        """Queue one message, to ``partition`` when given, else to its key's partition."""
+        where = -1 if partition is None else partition  # -1: the partitioner's choice
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, on_delivery=self._report)
+                self._producer.produce(
+                    topic, value=value, key=key, partition=where, on_delivery=self._report
+                )
                 break
             except BufferError:  # local queue full: serve delivery reports and retry
                 self._producer.poll(0.1)
         self._producer.poll(0)
 
+    def partitions(self, topic: str) -> int:
+        """How many partitions ``topic`` has; DeliveryFailed if Kafka cannot say within the
+        time a message may wait for its delivery."""
+        try:
+            found = self._producer.list_topics(topic, timeout=self._wait).topics[topic]
+        except KafkaException as exc:
+            raise DeliveryFailed(f"cannot read the partitions of {topic}: {exc}") from exc
+        if found.error is not None:
+            raise DeliveryFailed(f"cannot read the partitions of {topic}: {found.error}")
+        return len(found.partitions)
+
+    def before_flush(self, gathered: Callable[[], None]) -> None:
+        """Have ``flush`` first send what ``gathered`` holds back (partition batches)."""
+        self._gathered.append(gathered)
+
     def flush(self, timeout: float = 60.0) -> None:
         """Wait for every delivery report; raise if any record was not acknowledged (the
         failures are then forgotten: a caller that retries sends its records again)."""
+        for send_gathered in self._gathered:
+            send_gathered()
         remaining = self._producer.flush(timeout)
         if remaining:
             raise DeliveryFailed(f"{remaining} records not acknowledged after {timeout:.0f}s")

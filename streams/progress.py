@@ -11,7 +11,7 @@ import redis
 from streams import reports
 from streams.kafka import group_lag
 from streams.settings import Settings
-from streams.topics import Topics
+from streams.topics import Topics, partition_count
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,17 @@ class Progress:
     attribution_lag: int
     sink_lag: int
     open_windows: int
+    unreported_partitions: int = 0  # records partitions no diff worker reports windows of
 
     @property
     def settled(self) -> bool:
-        return not (self.diff_lag or self.attribution_lag or self.sink_lag or self.open_windows)
+        return not (
+            self.diff_lag
+            or self.attribution_lag
+            or self.sink_lag
+            or self.open_windows
+            or self.unreported_partitions
+        )
 
     def as_dict(self) -> dict[str, int | bool]:
         return asdict(self) | {"settled": self.settled}
@@ -32,13 +39,17 @@ class Progress:
 def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
     """One look, in pipeline order: each stage commits only after its output is written."""
     kafka, prefix, t = settings.kafka(), settings.topic_prefix, Topics(settings.topic_prefix)
-    with redis.Redis.from_url(settings.redis()) as r:
-        windows = reports.open_windows(r, prefix)
+    windows = unreported = 0
+    if count_windows:
+        partitions = partition_count(kafka, t.records)
+        with redis.Redis.from_url(settings.redis()) as r:
+            windows, unreported = reports.open_windows(r, prefix, partitions)
     return Progress(
         diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers]),
         attribution_lag=group_lag(kafka, f"{prefix}-attribution", [t.breaks]),
         sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed]),
-        open_windows=windows if count_windows else 0,
+        open_windows=windows,
+        unreported_partitions=unreported,
     )
 
 

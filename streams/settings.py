@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     bff_port: int = Field(8000, alias="GREENAI_BFF_PORT")
     topic_prefix: str = Field("greenai", alias="GREENAI_TOPIC_PREFIX")
     worker_id: str = Field("1", alias="GREENAI_WORKER_ID")
+    # partitions of the scaled topics (infra/kafka/topics.yaml) when greenai creates them;
+    # the workers must be told the count the topics have
+    partitions: int = Field(12, alias="GREENAI_PARTITIONS", ge=1, le=10_000)
     log_level: str = Field("INFO", alias="GREENAI_LOG_LEVEL")
 
     @property

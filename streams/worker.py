@@ -12,7 +12,6 @@ from typing import Any
 
 import faust
 import psycopg
-import yaml
 
 from streams.avro import codec
 from streams.database import load_recons
@@ -20,13 +19,9 @@ from streams.kafka_security import faust_credentials
 from streams.recon import Recon
 from streams.retry import Backoff, Outage
 from streams.settings import Settings
-from streams.topics import SPEC_FILE, Topics
+from streams.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-def partitions_of(suffix: str) -> int:
-    return int(yaml.safe_load(SPEC_FILE.read_text())[suffix]["partitions"])
 
 
 def quiet_libraries(level: str) -> None:
@@ -93,7 +88,7 @@ def make_app(settings: Settings, role: str, **config: Any) -> faust.App:
         broker_credentials=faust_credentials(settings.kafka_security()),
         store="rocksdb://",  # faust-streaming backs it with rocksdict
         datadir=str(datadir),
-        topic_partitions=partitions_of("records"),
+        topic_partitions=settings.partitions,
         topic_replication_factor=1,
         topic_allow_declare=True,
         web_enabled=False,

@@ -32,6 +32,7 @@ class ProgressOut(BaseModel):
     attribution_lag: int
     sink_lag: int
     open_windows: int
+    unreported_partitions: int
     settled: bool
 
 

@@ -4,8 +4,12 @@
 co-partitioned; the table ``state`` is keyed by the same key, so each key's records meet in
 one partition. Windows run on event time (:mod:`streams.diff.clock`): a timer asks for a
 re-check of a key once its partition's clock passes the key's wake-up (match window or state
-retention), by sending a DiffTimer on the same key, so every state change happens inside
-stream processing and goes to the changelog.
+retention), by sending a DiffTimer to the key's partition, so every state change happens
+inside stream processing and goes to the changelog.
+
+Both inputs carry partition batches (:mod:`streams.batches`): Faust's cost is paid once a
+message, the items are applied in order, and each key a message changed is written once,
+after its last item.
 
 What can go wrong with a message — it cannot be decoded, or the recon as defined now cannot
 take it — is decided by the pure :mod:`streams.diff.inputs` and :mod:`streams.diff.lifecycle`
@@ -31,16 +35,21 @@ from faust.types import TP
 
 from streams import reports
 from streams.avro import codec
+from streams.batches import SLOTS
 from streams.diff.clock import PartitionClocks, appended_at
 from streams.diff.delivery import DeliveryOrder, Verdict
 from streams.diff.inputs import (
-    TIMER,
+    TIMERS as TIMER_BATCHES,
+)
+from streams.diff.inputs import (
     Poison,
     RecordIn,
     TimerIn,
+    Unpacked,
+    at_home,
     check,
-    decode_record,
-    decode_timer,
+    placed,
+    unpack,
 )
 from streams.diff.lifecycle import (
     Event,
@@ -70,11 +79,12 @@ log = logging.getLogger(__name__)
 
 BREAK = codec("Break")
 MATCH = codec("Match")
+TIMERS_PER_MESSAGE = 500
 
 
 @dataclass
 class Step:
-    """One input message's effect on its key, planned before anything is written."""
+    """One input item's effect on its key, planned before anything is written."""
 
     key: bytes
     partition: int
@@ -84,7 +94,11 @@ class Step:
     after: KeyState | None = None
     events: list[Event] = field(default_factory=list)
     offsets: dict[str, int] = field(default_factory=dict)
-    changed: bool = False
+
+
+def as_poison(exc: Exception) -> Poison:
+    """A failure on one input as the reason it is dead-lettered."""
+    return exc if isinstance(exc, Poison) else Poison(f"cannot apply: {type(exc).__name__}: {exc}")
 
 
 def sources_held(state: KeyState | None) -> set[str]:
@@ -108,6 +122,7 @@ def create_app(settings: Settings) -> faust.App:
     order = DeliveryOrder()
     holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
+    pending: dict[bytes, Stored | None] = {}  # the message in hand's new states, by key
     partitions = int(app.conf.topic_partitions)
 
     def remember(
@@ -150,34 +165,39 @@ def create_app(settings: Settings) -> faust.App:
             stage="diff",
         )
 
-    async def plan(event: faust.EventT) -> Step:
-        """What one input message does to its key: decoded, checked and folded by the pure
-        core, nothing written yet. Raises :class:`Poison` for a message it cannot apply."""
-        message = event.message
-        key: bytes = event.key or b""
-        is_timer = message.topic == names.diff_timers
-        item: RecordIn | TimerIn = (
-            decode_timer(key, event.value) if is_timer else decode_record(key, event.value)
-        )
+    async def plan(
+        item: RecordIn | TimerIn, message: faust.types.Message, unpacked: Unpacked, index: int
+    ) -> Step:
+        """What one input item does to its key: checked and folded by the pure core, nothing
+        written yet (the message's earlier items are in ``pending``). Raises
+        :class:`Poison` for an item it cannot apply."""
         recon = await recons.lookup(item.recon)
         source = item.incoming.source if isinstance(item, RecordIn) else ""
         if recon is None:
             raise Poison(f"unknown recon {item.recon!r}", item.recon, source)
-        check(recon, key, item)
+        key = check(recon, item)
+        placed(key, unpacked, message.key)
         rkey = {k: item.key[k] for k in recon.key}
-        try:
-            stored = Stored.load(table.get(key))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise Poison(f"the key's stored state is unreadable: {exc}", recon.name) from None
-        tag = TIMERS if is_timer else RECORDS
+        if key in pending:
+            stored = pending[key] or Stored()
+        else:
+            raw = table.get(key)
+            if raw is None:
+                at_home(key, message.partition, partitions)
+            try:
+                stored = Stored.load(raw)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise Poison(f"the key's stored state is unreadable: {exc}", recon.name) from None
+        tag = RECORDS if isinstance(item, RecordIn) else TIMERS
+        position = message.offset * SLOTS + index
         step = Step(key, message.partition, recon, rkey, stored)
-        if stored.seen(tag, message.offset):
+        if stored.seen(tag, position):
             # Redelivered after a crash: the store may hold this state while its changelog
             # message never reached Kafka (the next owner of the partition would restore an
             # older state), so the break and the state both go out again.
             if stored.state.current is not None:
                 step.events = [current_event(recon, stored.state, rkey)]
-            step.after, step.offsets, step.changed = stored.state, stored.offsets, True
+            step.after, step.offsets = stored.state, stored.offsets
             return step
         if isinstance(item, TimerIn):
             step.after, step.events = on_timer(recon, stored.state, rkey, item.deadline)
@@ -186,26 +206,16 @@ def create_app(settings: Settings) -> faust.App:
             step.after, step.events = apply_record(
                 recon, stored.state, rkey, item.incoming, appended
             )
-        step.offsets = {**stored.offsets, tag: message.offset}
-        step.changed = True
+        step.offsets = {**stored.offsets, tag: position}
         return step
-
-    async def commit(step: Step) -> None:
-        """Publish the step's events and store the key's new state (Kafka I/O only)."""
-        await publish(step.key, step.events)
-        if not step.changed:
-            return
-        after = None if step.after is None else Stored(step.after, step.offsets)
-        await store(step.key, step.partition, after)
-        remember(step.key, step.partition, step.recon, step.before.state, step.after, step.rkey)
 
     async def store(key: bytes, partition: int, stored: Stored | None) -> None:
         """Write a key's state to the local store and its changelog message into the producer
-        before the event counts as processed. Faust's ``table[key] = value`` only queues the
-        changelog message in a buffer that its commit does not reliably drain (the drain gives
-        up after 0.1 s without progress): offsets were committed ahead of the states they
-        imply, and a partition's next owner restored states missing those records. The
-        changelog is co-partitioned with the inputs: the event's partition is the key's."""
+        before the message counts as processed. Faust's ``table[key] = value`` only queues
+        the changelog message in a buffer that its commit does not reliably drain (the drain
+        gives up after 0.1 s without progress): offsets were committed ahead of the states
+        they imply, and a partition's next owner restored states missing those records. The
+        changelog is co-partitioned with the inputs: the message's partition is the key's."""
         value = None if stored is None else stored.dump()
         if value is None:
             table.data.pop(key, None)
@@ -223,6 +233,8 @@ def create_app(settings: Settings) -> faust.App:
         in_order = cast(faust.Stream, stream).noack()
         async for event in in_order.events():
             message = event.message
+            if not order.knows(message.topic, message.partition):
+                await expect_committed()
             verdict = order.check(
                 message.topic, message.partition, message.offset, now=time.monotonic()
             )
@@ -231,6 +243,19 @@ def create_app(settings: Settings) -> faust.App:
             if verdict is Verdict.PROCESS:
                 await handle(event)
                 await in_order.ack(event)
+
+    async def expect_committed() -> None:
+        """Tell the delivery order where every assigned input partition resumes (their
+        committed offsets), before the first message of the assignment is processed."""
+        owned = [
+            (tp.topic, tp.partition)
+            for tp in app.consumer.assignment()
+            if tp.topic in (names.records, names.diff_timers)
+            and not order.knows(tp.topic, tp.partition)
+        ]
+        at = await asyncio.to_thread(committed_offsets, settings.kafka(), app.conf.id, owned)
+        for (topic, partition), offset in at.items():
+            order.expect(topic, partition, offset)
 
     @app.timer(interval=1.0)
     async def fill_holes() -> None:
@@ -254,23 +279,38 @@ def create_app(settings: Settings) -> faust.App:
         await app.consumer.seek(tp, hole)
 
     async def handle(event: faust.EventT) -> None:
+        """Apply one message's items in order, then write each key it changed, once."""
         message = event.message
-        if message.topic == names.records:
+        timers = message.topic == names.diff_timers
+        if not timers:
             clocks.observe(message.partition, appended_at(message.timestamp), message.offset)
+        where = f"{message.topic}/{message.partition}@{message.offset}"
         try:
-            step = await plan(event)
+            unpacked = unpack(message.key, event.value, timers=timers)
         except Exception as exc:  # Poison, or a bug on one message: neither stops us
-            problem = (
-                exc
-                if isinstance(exc, Poison)
-                else Poison(f"cannot apply: {type(exc).__name__}: {exc}")
-            )
             if not isinstance(exc, Poison):
-                log.exception("cannot apply %s", message.topic)
-            where = f"{message.topic}/{message.partition}@{message.offset}"
-            await reject(where, event.value, problem)
+                log.exception("cannot read %s", where)
+            await reject(where, event.value, as_poison(exc))
             return
-        await commit(step)  # a failure here is the broker's: crash-only restarts us
+        pending.clear()
+        for index, item in enumerate(unpacked.items):
+            try:
+                if isinstance(item, Poison):
+                    raise item
+                step = await plan(item, message, unpacked, index)
+            except Exception as exc:  # Poison, or a bug on one item: neither stops us
+                if not isinstance(exc, Poison):
+                    log.exception("cannot apply %s", where)
+                at = f"{where}#{index}" if unpacked.batch else where
+                raw = unpacked.raw(index, timers=timers) if unpacked.batch else event.value
+                await reject(at, raw, as_poison(exc))
+                continue
+            await publish(step.key, step.events)
+            pending[step.key] = None if step.after is None else Stored(step.after, step.offsets)
+            remember(step.key, step.partition, step.recon, step.before.state, step.after, step.rkey)
+        for key, stored in pending.items():  # a failure here is the broker's: crash-only
+            await store(key, message.partition, stored)
+        pending.clear()
         BROKER_AWAY.back()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types
@@ -301,9 +341,14 @@ def create_app(settings: Settings) -> faust.App:
             clock = clocks.now(tp.partition, high=app.consumer.highwater(tp), wall=wall)
             if clock is None:
                 continue
-            for due in wakeups.pop_due(tp.partition, clock):  # popped before any await
-                value = TIMER.encode({"recon": due.recon, "key": due.recon_key, "deadline": due.at})
-                sent.append(await timers_topic.send(key=due.key, value=value))
+            due = wakeups.pop_due(tp.partition, clock)  # popped before any await
+            bodies = [
+                TIMER_BATCHES.body({"recon": d.recon, "key": d.recon_key, "deadline": d.at})
+                for d in due
+            ]
+            for start in range(0, len(bodies), TIMERS_PER_MESSAGE):
+                value = TIMER_BATCHES.encode(bodies[start : start + TIMERS_PER_MESSAGE])
+                sent.append(await timers_topic.send(value=value, partition=tp.partition))
         await asyncio.gather(*sent)  # in Kafka before `wait` can see zero open windows
         await report()
         BROKER_AWAY.back()
@@ -316,9 +361,13 @@ def create_app(settings: Settings) -> faust.App:
         for (recon, source), n in holdings.items():
             if n > 0:
                 held.setdefault(recon, {})[source] = n
+        owned = [] if rescan["needed"] else app.consumer.assignment()  # rebuilt index only
         try:
             async with redis.pipeline(transaction=False) as pipe:
-                pipe.set(reports.pending_key(prefix, worker), wakeups.open_windows, ex=reports.TTL)
+                for tp in owned:
+                    if tp.topic == names.records:
+                        windows = wakeups.windows_in(tp.partition)
+                        pipe.set(reports.pending_key(prefix, tp.partition), windows, ex=reports.TTL)
                 pipe.set(reports.holdings_key(prefix, worker), json.dumps(held), ex=reports.TTL)
                 await pipe.execute()
         except (aioredis.RedisError, OSError) as exc:

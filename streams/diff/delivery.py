@@ -21,17 +21,23 @@ again from a timer if the hole stays open (:meth:`DeliveryOrder.overdue`).
 ['PROCESS', 'PROCESS']
 
 Going back is a redelivery (after a seek or a restart), never a hole, and an assignment
-forgets what was seen (the partitions resume at their committed offsets):
+forgets what was seen: the partitions resume at their committed offsets, which the worker
+tells it before their first message (Faust may drop the very first ones too):
 
 >>> seen(300, 301)
 ['PROCESS', 'PROCESS']
 >>> order.forget()
->>> seen(9000)
-['PROCESS']
+>>> order.knows("records", 0)
+False
+>>> order.expect("records", 0, 8990)
+>>> seen(9000), order.hole("records", 0)
+(['SEEK'], 8990)
+>>> seen(*range(8990, 9001))[-1]
+'PROCESS'
 
 A seek that did not bring the missing offset is asked for again after ``retry_after``:
 
->>> seen(9005, now=1.0) + seen(9006, now=1.5) + seen(9007, now=3.1)
+>>> seen(9006, now=1.0) + seen(9007, now=1.5) + seen(9008, now=3.1)
 ['SEEK', 'SKIP', 'SEEK']
 
 or, when nothing more arrives, by a timer asking for the overdue ones:
@@ -72,6 +78,14 @@ class DeliveryOrder:
             return Verdict.SKIP
         self._sought[tp] = now
         return Verdict.SEEK
+
+    def knows(self, topic: str, partition: int) -> bool:
+        """Whether the offset ``partition`` must hand over next is known."""
+        return (topic, partition) in self._next
+
+    def expect(self, topic: str, partition: int, offset: int) -> None:
+        """``partition`` resumes at ``offset`` (its committed offset, after an assignment)."""
+        self._next[(topic, partition)] = offset
 
     def overdue(self, now: float) -> list[Partition]:
         """Partitions whose seek back has not brought their hole within ``retry_after``

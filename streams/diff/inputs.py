@@ -1,10 +1,12 @@
 """What the diff consumes (pure): records and timers, decoded and checked against the recon.
 
-Every way a message can be unusable ends here as :class:`Poison` with a one-line reason —
-undecodable bytes (empty, truncated, random, an unknown schema fingerprint), a null value,
-a key that is not the record's recon key, a record of a source or key the recon no longer
-has, a value of a type the recon no longer declares — so the worker dead-letters it and
-goes on instead of failing on it for ever.
+Both topics carry partition batches (:mod:`streams.batches`) and, from before them, one
+item per message keyed by its recon key; both are read. Every way an input can be unusable
+ends here as :class:`Poison` with a one-line reason — undecodable bytes (empty, truncated,
+random, an unknown schema fingerprint), a null value, a record in the wrong partition or
+under a Kafka key that is not its recon key, a record of a source or key the recon no longer
+has, a value of a type the recon no longer declares — so the worker dead-letters it (a bad
+item of a batch alone) and goes on instead of failing on it for ever.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from typing import Any
 
 from msgspec import Struct
 
-from streams.avro import AS_IS, codec, value_from_avro
+from streams.avro import AS_IS, value_from_avro
+from streams.batches import BatchCodec
 from streams.derived import derived
 from streams.diff.lifecycle import Incoming
-from streams.keys import parse_recon_key, recon_key_bytes
+from streams.keys import parse_recon_key, partition_of, recon_key_bytes
 from streams.recon import Recon
 from streams.values import FieldType, Value
 
-RECORD = codec("SourceRecord")
-TIMER = codec("DiffTimer")
+RECORDS = BatchCodec("SourceRecord")
+TIMERS = BatchCodec("DiffTimer")
 
 _PYTHON_TYPES: dict[FieldType, tuple[type, ...]] = {
     FieldType.STRING: (str,),
@@ -76,40 +79,81 @@ class Declared:
         return cls(sorted(recon.key), fields)
 
 
-def _decode(schema: Any, key: bytes | None, value: bytes | None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Unpacked:
+    """One input message: its items (each decoded, or the Poison it is) and whether it is a
+    batch (placed by partition) or one item under its recon key."""
+
+    batch: bool
+    items: list[RecordIn | TimerIn | Poison]
+    datums: list[dict[str, Any]]  # as decoded: what a bad item is dead-lettered as
+
+    def raw(self, index: int, *, timers: bool) -> bytes | None:
+        """Item ``index`` alone, in its one-item format (for its dead letter)."""
+        try:
+            return (TIMERS if timers else RECORDS).single.encode(self.datums[index])
+        except Exception:  # the reason says what was wrong with it
+            return None
+
+
+def unpack(key: bytes | None, value: bytes | None, *, timers: bool) -> Unpacked:
+    """Decode one records or timers message; :class:`Poison` if the message as a whole is
+    unusable (its items are then dead-lettered with it, as its bytes)."""
+    batches = TIMERS if timers else RECORDS
     if value is None:
         raise Poison("null value (a tombstone is a record with deleted=true)")
+    batch = batches.is_batch(value)
+    if not batch:
+        try:
+            parse_recon_key(key)
+        except ValueError as exc:
+            raise Poison(str(exc)) from None
     try:
-        parse_recon_key(key)
-    except ValueError as exc:
-        raise Poison(str(exc)) from None
-    try:
-        datum: dict[str, Any] = schema.decode(value, record_names=False)
+        datums = batches.decode(value)
     except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError, ValueError...
-        raise Poison(f"undecodable {schema.name}: {type(exc).__name__}: {exc}") from None
-    return datum
+        name = (batches.batch if batch else batches.single).name
+        raise Poison(f"undecodable {name}: {type(exc).__name__}: {exc}") from None
+    convert = timer_in if timers else record_in
+    return Unpacked(batch, [convert(d) for d in datums], datums)
 
 
-def decode_record(key: bytes | None, value: bytes | None) -> RecordIn:
-    datum = _decode(RECORD, key, value)
+def record_in(datum: dict[str, Any]) -> RecordIn | Poison:
     recon, source = datum["recon"], datum["source"]
     try:
         fields = {
             k: v if type(v) in AS_IS else value_from_avro(v) for k, v in datum["fields"].items()
         }
     except ValueError as exc:
-        raise Poison(str(exc), recon, source) from None
+        return Poison(str(exc), recon, source)
+    except ArithmeticError:  # decimal.InvalidOperation
+        return Poison("a Decimal field value is not a decimal number", recon, source)
     incoming = Incoming(source, datum["record_id"], fields, datum["deleted"])
     return RecordIn(recon, datum["key"], incoming)
 
 
-def decode_timer(key: bytes | None, value: bytes | None) -> TimerIn:
-    datum = _decode(TIMER, key, value)
+def timer_in(datum: dict[str, Any]) -> TimerIn:
     return TimerIn(datum["recon"], datum["key"], datum["deadline"])
 
 
-def check(recon: Recon, key: bytes | None, item: RecordIn | TimerIn) -> None:
-    """Raise :class:`Poison` unless the recon, as defined now, can take ``item``."""
+def placed(item_key: bytes, message: Unpacked, kafka_key: bytes | None) -> None:
+    """Raise :class:`Poison` unless a one-item message came under its recon key (a batch
+    has no Kafka key: its items are placed by partition, see :func:`at_home`)."""
+    if not message.batch and kafka_key != item_key:
+        raise Poison(f"the Kafka key {kafka_key!r} is not the message's recon key")
+
+
+def at_home(item_key: bytes, partition: int, partitions: int) -> None:
+    """Raise :class:`Poison` unless ``item_key`` lives in ``partition`` (murmur2, as every
+    greenai producer places it). The worker asks only for a key it holds no state of: a key
+    it holds was at home when its state began."""
+    home = partition_of(item_key, partitions)
+    if home != partition:
+        raise Poison(f"the key {item_key!r} lives in partition {home}, not in {partition}")
+
+
+def check(recon: Recon, item: RecordIn | TimerIn) -> bytes:
+    """The item's recon key bytes; :class:`Poison` unless the recon, as defined now, can
+    take ``item``."""
     source = item.incoming.source if isinstance(item, RecordIn) else ""
     declared = derived(recon, Declared.of)
     if sorted(item.key) != declared.sorted_key:
@@ -118,11 +162,9 @@ def check(recon: Recon, key: bytes | None, item: RecordIn | TimerIn) -> None:
             recon.name,
             source,
         )
-    ordered = {k: item.key[k] for k in recon.key}
-    if key != recon_key_bytes(recon.name, ordered):
-        raise Poison(f"the Kafka key {key!r} is not the message's recon key", recon.name, source)
+    key = recon_key_bytes(recon.name, {k: item.key[k] for k in recon.key})
     if isinstance(item, TimerIn):
-        return
+        return key
     fields = declared.fields.get(source)
     if fields is None:
         raise Poison(f"recon {recon.name!r} has no source {source!r}", recon.name, source)
@@ -138,6 +180,7 @@ def check(recon: Recon, key: bytes | None, item: RecordIn | TimerIn) -> None:
                 recon.name,
                 source,
             )
+    return key
 
 
 def _fits(value: Value, declared: FieldType) -> bool:

@@ -1,9 +1,10 @@
-"""The diff table's value (pure): a key's state and the last input offset applied to it.
+"""The diff table's value (pure): a key's state and the last input position applied to it.
 
 Faust commits input offsets only after flushing what it produced, but the table's
 changelog may be ahead of the committed offsets after a crash. Each key therefore
-remembers the last offset it applied from each input topic (records ``r``, timers ``t``):
-a redelivered message is recognised and not applied twice.
+remembers the last position it applied from each input topic (records ``r``, timers ``t``):
+a redelivered item is recognised and not applied twice. A position is the message offset
+times :data:`streams.batches.SLOTS` plus the item's index in its batch.
 
 The value is MessagePack (:mod:`streams.diff.state_codec`); a value of the JSON form written
 before it (:mod:`streams.diff.state_json`), which always begins with ``{``, is still read.
@@ -38,6 +39,6 @@ class Stored:
     def dump(self) -> bytes:
         return state_codec.dump(self.state, self.offsets)
 
-    def seen(self, topic: str, offset: int) -> bool:
-        """Whether the message at ``offset`` of ``topic`` was applied already."""
-        return offset <= self.offsets.get(topic, -1)
+    def seen(self, topic: str, position: int) -> bool:
+        """Whether the item at ``position`` of ``topic`` was applied already."""
+        return position <= self.offsets.get(topic, -1)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,7 +52,15 @@ class WakeupIndex:
         self._live: dict[bytes, tuple[Wakeup, int]] = {}
         self._heaps: defaultdict[int, list[tuple[datetime, int, bytes]]] = defaultdict(list)
         self._ticket = itertools.count()
-        self.open_windows = 0
+        self._windows: Counter[int] = Counter()  # open match windows by partition
+
+    @property
+    def open_windows(self) -> int:
+        return sum(self._windows.values())
+
+    def windows_in(self, partition: int) -> int:
+        """Open match windows of ``partition``'s keys."""
+        return self._windows[partition]
 
     def __len__(self) -> int:
         return len(self._live)
@@ -65,7 +73,7 @@ class WakeupIndex:
         self.discard(wakeup.key)
         ticket = next(self._ticket)
         self._live[wakeup.key] = (wakeup, ticket)
-        self.open_windows += wakeup.window
+        self._windows[wakeup.partition] += wakeup.window
         heap = self._heaps[wakeup.partition]
         heapq.heappush(heap, (wakeup.at, ticket, wakeup.key))
         if len(heap) > 2 * len(self._live) + COMPACT_SLACK:
@@ -75,7 +83,7 @@ class WakeupIndex:
         """Forget the key's wake-up, if it has one (its heap entry goes stale)."""
         held = self._live.pop(key, None)
         if held is not None:
-            self.open_windows -= held[0].window
+            self._windows[held[0].partition] -= held[0].window
 
     def pop_due(self, partition: int, clock: datetime) -> list[Wakeup]:
         """Remove and return the keys of ``partition`` due at ``clock``, earliest first."""
@@ -86,14 +94,14 @@ class WakeupIndex:
             held = self._live.get(key)
             if held is not None and held[1] == ticket:
                 del self._live[key]
-                self.open_windows -= held[0].window
+                self._windows[partition] -= held[0].window
                 due.append(held[0])
         return due
 
     def clear(self) -> None:
         self._live.clear()
         self._heaps.clear()
-        self.open_windows = 0
+        self._windows.clear()
 
     def _compact(self, partition: int) -> None:
         live = [

@@ -50,8 +50,8 @@ def main() -> None:
             if fixed:
                 custody.publish(RawRow(f"demo-correction:{n}", fixed))
         n += 1
+        producer.flush()  # a live feed: each trade's batches go out now
         if n % 20 == 0:
-            producer.flush()
             log.info("published %d trades", n)
         time.sleep(1 / TRADES_PER_SECOND)
 

@@ -15,6 +15,7 @@ from greenai.localstack import ProcessGroup, ServerUrls
 from greenai.localstack.accounts import ensure_accounts
 from greenai.up import PROCESSES
 from streams.avro import codec, value_from_avro
+from streams.batches import BatchCodec
 from streams.topics import Topics, ensure_topics
 from tests.integration.pipeline import GREENAI, ROOT, Pipeline, isolated_env, wait_for_bff
 
@@ -117,10 +118,11 @@ class Sandbox:
     def records(self) -> list[dict[str, Any]]:
         """SourceRecords published so far, with fields decoded to typed values."""
         decoded = []
+        batches = BatchCodec("SourceRecord")
         for value in read_topic(self.bootstrap, self.topics.records):
-            record = codec("SourceRecord").decode(value)
-            record["fields"] = {k: value_from_avro(v) for k, v in record["fields"].items()}
-            decoded.append(record)
+            for record in batches.decode(value, record_names=True):
+                record["fields"] = {k: value_from_avro(v) for k, v in record["fields"].items()}
+                decoded.append(record)
         return decoded
 
     def dead_letters(self) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from streams.avro import codec, value_from_avro
+from streams.batches import BatchCodec
 from streams.ingest.context import SourceContext
 from streams.ingest.drops import ingest_file
 from streams.recon import Recon
@@ -99,11 +100,12 @@ class KafkaIngest:
     def records(self) -> dict[str, dict[str, Any]]:
         """Published records by origin (each origin at most once), fields decoded."""
         out: dict[str, dict[str, Any]] = {}
+        batches = BatchCodec("SourceRecord")
         for value in read_topic(self.bootstrap, self.topics.records):
-            record = codec("SourceRecord").decode(value)
-            record["fields"] = {k: value_from_avro(v) for k, v in record["fields"].items()}
-            assert record["origin"] not in out, f"{record['origin']} published twice"
-            out[record["origin"]] = record
+            for record in batches.decode(value, record_names=True):
+                record["fields"] = {k: value_from_avro(v) for k, v in record["fields"].items()}
+                assert record["origin"] not in out, f"{record['origin']} published twice"
+                out[record["origin"]] = record
         return out
 
     def dead_letters(self) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from streams.attribution.engine import Engine
 from streams.diff.clock import EPOCH
-from streams.diff.inputs import Poison, check, decode_record
+from streams.diff.inputs import Poison, RecordIn, check, placed, unpack
 from streams.diff.lifecycle import BreakEvent, KeyState, apply_record, on_timer
 from streams.recon import Recon
 
@@ -58,19 +58,25 @@ def expected_breaks(
     states: dict[bytes, KeyState] = defaultdict(KeyState)
     keys: dict[bytes, dict[str, str | None]] = {}
     final: dict[str, BreakEvent] = {}
-    for _, _, key, value, millis in messages:
+    for _, _, kafka_key, value, millis in messages:
         try:
-            item = decode_record(key, value)
-            if item.recon != recon.name:
-                continue
-            check(recon, key, item)
+            unpacked = unpack(kafka_key, value, timers=False)
         except Poison:  # the diff dead-letters it
             continue
-        rkey = {k: item.key[k] for k in recon.key}
-        keys[key] = rkey
         at = EPOCH + timedelta(milliseconds=millis)
-        states[key], events = apply_record(recon, states[key], rkey, item.incoming, at)
-        _keep(final, events)
+        for item in unpacked.items:
+            if isinstance(item, Poison) or item.recon != recon.name:
+                continue
+            try:
+                assert isinstance(item, RecordIn)
+                key = check(recon, item)
+                placed(key, unpacked, kafka_key)  # a batch: placed by our publisher
+            except Poison:  # the diff dead-letters it
+                continue
+            rkey = {k: item.key[k] for k in recon.key}
+            keys[key] = rkey
+            states[key], events = apply_record(recon, states[key], rkey, item.incoming, at)
+            _keep(final, events)
     for key, state in states.items():
         due = state.wakeup(recon)
         if due is not None and due[1]:  # a match window runs out; retention never does here

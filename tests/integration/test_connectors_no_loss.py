@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from streams.avro import codec
+from streams.batches import BatchCodec
 from streams.ingest.checkpoint import CheckpointStore
 from streams.ingest.drops import file_entry
 from streams.ingest.synthetic import TradeGenerator
@@ -118,9 +118,11 @@ def test_a_connector_killed_mid_file_and_restarted_gives_the_breaks_of_a_clean_r
 
     # every ledger row reached Kafka at least once; rows after the checkpoint maybe twice
     topic = f"{pipeline.env['GREENAI_TOPIC_PREFIX']}.records"
+    batches = BatchCodec("SourceRecord")
     records = [
-        codec("SourceRecord").decode(v)
+        record
         for v in read_topic(pipeline.env["KAFKA_BOOTSTRAP_SERVERS"], topic)
+        for record in batches.decode(v)
     ]
     origins = Counter(
         r["origin"] for r in records if (r["recon"], r["source"]) == ("crash", "ledger")

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from greenai.localstack import ServerUrls
+from streams.batches import BatchCodec
 from streams.database import load_recon
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.recon import Recon
@@ -109,7 +110,8 @@ def test_the_stored_breaks_are_exactly_the_oracles(
     messages = records_in_kafka(
         pipeline.env["KAFKA_BOOTSTRAP_SERVERS"], f"{pipeline.env['GREENAI_TOPIC_PREFIX']}.records"
     )
-    assert len(messages) >= 8 * TRADES_PER_FILE
+    records = sum(len(BatchCodec("SourceRecord").decode(value or b"")) for *_, value, _ in messages)
+    assert records >= 8 * TRADES_PER_FILE
     expected = expected_breaks(recon, messages)
     stored: list[dict[str, Any]] = pipeline.breaks()
     assert {b["kind"] for b in stored} == {"MISMATCH", "MISSING", "DUPLICATE"}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from streams.avro import codec, source_record
 from streams.diff.clock import appended_at
-from streams.diff.inputs import check, decode_record
+from streams.diff.inputs import RecordIn, check, unpack
 from streams.diff.lifecycle import Event, KeyState, Matched, apply_record, on_timer
 from streams.diff.stored import RECORDS, TIMERS, Stored
 from streams.ingest.synthetic import TradeGenerator
@@ -87,8 +87,8 @@ class Worker:
 
     def record(self, source: str, raw: dict[str, str], at: datetime) -> None:
         key, value = message(self.recon, source, raw, at)
-        item = decode_record(key, value)
-        check(self.recon, key, item)
+        (item,) = unpack(key, value, timers=False).items
+        assert isinstance(item, RecordIn) and check(self.recon, item) == key
         rkey = {k: item.key[k] for k in self.recon.key}
         stored = Stored.load(self.table.get(key))
         now = appended_at(at.timestamp())
