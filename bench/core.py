@@ -1,10 +1,11 @@
 """The diff worker's pure per-record work, step by step, beside a floor measured in the run.
 
-What ``plan`` and ``commit`` (``streams/diff/app.py``) do for one record, without Kafka, on
+What ``handle`` and ``plan`` (``streams/diff/app.py``) do for one record, without Kafka, on
 generated trade pairs (``TradeGenerator``, 10% breaks of every cause, and the custodian's
-correction of every break it can fix, which resolves it), with a dict as the Faust table:
+correction of every break it can fix, which resolves it), carried in SourceRecordBatch
+messages of ``BATCH`` records as the connectors send them, with a dict as the Faust table:
 
-* ``decode``: the Avro SourceRecord decoded and checked against the recon;
+* ``decode``: its share of the batch's one decode, checked against the recon;
 * ``load``: the key's table value read back into its state;
 * ``apply``: ``apply_record`` (the comparison and the break lifecycle) and the new wake-up;
 * ``dump``: the key's new table value;
@@ -12,7 +13,7 @@ correction of every break it can fix, which resolves it), with a dict as the Fau
 
 Each step is timed alone on the inputs a first pass recorded; ``total`` is the whole fold
 end to end in one loop. The floor is the least any worker does per record: fastavro's bare
-``schemaless_reader`` of the same message bodies and a MessagePack round trip (msgspec) of
+``schemaless_reader`` of the same batch bodies and a MessagePack round trip (msgspec) of
 what it decoded. Each figure is the best of ``repeat`` passes, by wall clock and CPU time
 (the machine may be shared). ``python -m bench.core [--pairs N]`` prints it all as JSON.
 """
@@ -33,8 +34,10 @@ import msgspec
 
 from bench.timing import best_pass
 from streams.avro import codec, source_record
+from streams.batches import SLOTS
 from streams.diff.clock import appended_at
-from streams.diff.inputs import RecordIn, check, decode_record
+from streams.diff.inputs import RECORDS as RECORD_BATCHES
+from streams.diff.inputs import Poison, RecordIn, TimerIn, Unpacked, check, placed, unpack
 from streams.diff.lifecycle import BreakEvent, Event, Matched, apply_record
 from streams.diff.stored import RECORDS, Stored
 from streams.ingest.synthetic import TradeGenerator
@@ -45,17 +48,26 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
-RECORD = codec("SourceRecord")
+BATCH = 500
 BREAK = codec("Break")
 MATCH = codec("Match")
 
 
 @dataclass(frozen=True)
 class Message:
-    key: bytes
-    value: bytes
+    value: bytes  # a SourceRecordBatch
     timestamp: float  # seconds, as Faust hands a Kafka timestamp over
     offset: int
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One record of a batch: its item, recon key bytes and key values, and position."""
+
+    item: RecordIn
+    key: bytes
+    rkey: dict[str, str | None]
+    position: int
 
 
 @dataclass(frozen=True)
@@ -63,8 +75,7 @@ class Fold:
     """What the first pass saw of one record: every step's input, to time each step alone."""
 
     message: Message
-    item: RecordIn
-    rkey: dict[str, str | None]
+    decoded: Decoded
     raw_before: bytes | None
     before: Stored
     after: Stored
@@ -72,7 +83,8 @@ class Fold:
 
 
 def messages(recon: Recon, pairs: int, seed: int = 3, break_rate: float = 0.1) -> list[Message]:
-    """Both sources' records of ``pairs`` trades, one millisecond apart, then the corrections."""
+    """Both sources' records of ``pairs`` trades, then the corrections, ``BATCH`` records to
+    a message, one millisecond apart."""
     generator = TradeGenerator(seed=seed, break_rate=break_rate)
     rows: list[tuple[str, dict[str, str]]] = []
     corrections: list[tuple[str, dict[str, str]]] = []
@@ -82,37 +94,50 @@ def messages(recon: Recon, pairs: int, seed: int = 3, break_rate: float = 0.1) -
         fixed = generator.correction(pair)
         if fixed is not None:
             corrections.append(("custody", fixed))
+    everything = rows + corrections
     out = []
-    for offset, (source, raw) in enumerate(rows + corrections):
-        row = canonical_row(recon, source, raw)
+    for offset, start in enumerate(range(0, len(everything), BATCH)):
         at = T0.timestamp() + offset / 1000
-        value = RECORD.encode(
-            source_record(
-                recon.name, source, row, f"bench:{offset}", datetime.fromtimestamp(at, UTC)
+        published = datetime.fromtimestamp(at, UTC)
+        bodies = [
+            RECORD_BATCHES.body(
+                source_record(
+                    recon.name, source, canonical_row(recon, source, raw), "bench", published
+                )
             )
-        )
-        out.append(Message(row.kafka_key(recon.name), value, at, offset))
+            for source, raw in everything[start : start + BATCH]
+        ]
+        out.append(Message(RECORD_BATCHES.encode(bodies), at, offset))
     return out
 
 
-def decode(recon: Recon, message: Message) -> tuple[RecordIn, dict[str, str | None]]:
-    item = decode_record(message.key, message.value)
-    check(recon, message.key, item)
-    return item, {k: item.key[k] for k in recon.key}
+def decode(recon: Recon, message: Message) -> list[Decoded]:
+    """A batch's records, decoded, checked and placed as ``handle`` and ``plan`` do it (the
+    bench's topic has one partition)."""
+    unpacked: Unpacked = unpack(None, message.value, timers=False)
+    out = []
+    for index, item in enumerate(unpacked.items):
+        if isinstance(item, Poison | TimerIn):
+            raise AssertionError(item)
+        key = check(recon, item)
+        placed(key, unpacked, None)
+        rkey = {k: item.key[k] for k in recon.key}
+        out.append(Decoded(item, key, rkey, message.offset * SLOTS + index))
+    return out
 
 
 def apply(
-    recon: Recon, stored: Stored, item: RecordIn, rkey: dict[str, str | None], message: Message
+    recon: Recon, stored: Stored, record: Decoded, message: Message
 ) -> tuple[Stored, list[Event]]:
     """The record folded into the key's stored state, as ``plan`` does it, and the key's
-    new wake-up, as ``commit`` asks for it."""
-    if stored.seen(RECORDS, message.offset):  # never here: the bench delivers each once
+    new wake-up, as ``handle`` asks for it."""
+    if stored.seen(RECORDS, record.position):  # never here: the bench delivers each once
         return stored, []
     state, events = apply_record(
-        recon, stored.state, rkey, item.incoming, appended_at(message.timestamp)
+        recon, stored.state, record.rkey, record.item.incoming, appended_at(message.timestamp)
     )
     state.wakeup(recon)
-    return Stored(state, {**stored.offsets, RECORDS: message.offset}), events
+    return Stored(state, {**stored.offsets, RECORDS: record.position}), events
 
 
 def encode(events: list[Event]) -> None:
@@ -127,23 +152,25 @@ def first_pass(recon: Recon, msgs: list[Message]) -> list[Fold]:
     table: dict[bytes, bytes] = {}
     folds = []
     for message in msgs:
-        item, rkey = decode(recon, message)
-        raw = table.get(message.key)
-        before = Stored.load(raw)
-        after, events = apply(recon, before, item, rkey, message)
-        table[message.key] = after.dump()
-        folds.append(Fold(message, item, rkey, raw, before, after, events))
+        for record in decode(recon, message):
+            raw = table.get(record.key)
+            before = Stored.load(raw)
+            after, events = apply(recon, before, record, message)
+            table[record.key] = after.dump()
+            folds.append(Fold(message, record, raw, before, after, events))
     return folds
 
 
 def end_to_end(recon: Recon, msgs: list[Message]) -> int:
     table: dict[bytes, bytes] = {}
+    n = 0
     for message in msgs:
-        item, rkey = decode(recon, message)
-        after, events = apply(recon, Stored.load(table.get(message.key)), item, rkey, message)
-        table[message.key] = after.dump()
-        encode(events)
-    return len(msgs)
+        for record in decode(recon, message):
+            after, events = apply(recon, Stored.load(table.get(record.key)), record, message)
+            table[record.key] = after.dump()
+            encode(events)
+            n += 1
+    return n
 
 
 def _best(fn: Callable[[], int], repeat: int) -> tuple[float, float]:
@@ -153,16 +180,19 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, float]:
 
 
 def floor(msgs: list[Message]) -> Callable[[], int]:
-    """fastavro's bare decode of every body and a msgpack round trip of what it gave."""
-    schema = RECORD.schema
+    """fastavro's bare decode of every batch body and a msgpack round trip of each record."""
+    schema = RECORD_BATCHES.batch.schema
     bodies = [m.value[10:] for m in msgs]
     encoder, decoder = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 
     def run() -> int:
+        n = 0
         for body in bodies:
-            datum = fastavro.schemaless_reader(io.BytesIO(body), schema, None, False)
-            decoder.decode(encoder.encode(datum))
-        return len(bodies)
+            datum: Any = fastavro.schemaless_reader(io.BytesIO(body), schema, None, False)
+            for record in datum["records"]:
+                decoder.decode(encoder.encode(record))
+                n += 1
+        return n
 
     return run
 
@@ -181,10 +211,13 @@ def run(pairs: int = 5000, repeat: int = 7) -> dict[str, Any]:
 
         return passes
 
+    def decode_all() -> int:
+        return sum(len(decode(recon, m)) for m in msgs)
+
     steps: dict[str, Callable[[], int]] = {
-        "decode": over(lambda f: decode(recon, f.message)),
+        "decode": decode_all,
         "load": over(lambda f: Stored.load(f.raw_before)),
-        "apply": over(lambda f: apply(recon, f.before, f.item, f.rkey, f.message)),
+        "apply": over(lambda f: apply(recon, f.before, f.decoded, f.message)),
         "dump": over(lambda f: f.after.dump()),
         "encode": over(lambda f: encode(f.events)),
     }

@@ -13,22 +13,25 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from greenai.localstack import ProcessGroup, ServerUrls
 from greenai.localstack.ports import free_port
 from greenai.up import PROCESSES
+from streams.batches import BatchCodec
 from streams.database import migrate, save_recon
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
 from streams.ingest.synthetic import TradeGenerator, TradePair
 from streams.kafka import SafeProducer
+from streams.keys import recon_key_bytes
 from streams.progress import measure, wait_settled
 from streams.recon import Recon, load_recon, parse_duration
 from streams.settings import Settings
@@ -36,6 +39,7 @@ from streams.topics import Topics, ensure_topics
 from streams.urls import with_schema
 
 ROOT = Path(__file__).resolve().parent.parent
+LATENCY_RATES = (2_000, 5_000, 10_000)  # records/s offered
 RECON = ROOT / "examples" / "demo" / "trades.yaml"
 
 
@@ -83,10 +87,16 @@ class Run:
         self.topics = Topics(self.prefix)
         self.group = ProcessGroup(self.home / "logs")
 
-    def start(self, *children: str) -> None:
+    def start(self, *children: str, diff_workers: int = 1) -> None:
         self.env["GREENAI_BFF_PORT"] = str(free_port())
         for child in children:
-            self.group.start(child, [sys.executable, "-m", PROCESSES[child]], self.env)
+            copies = diff_workers if child == "diff" else 1
+            for n in range(1, copies + 1):
+                self.group.start(
+                    child if n == 1 else f"{child}-{n}",
+                    [sys.executable, "-m", PROCESSES[child]],
+                    self.env | {"GREENAI_WORKER_ID": str(n)},
+                )
 
     def publish(self, pairs: list[TradePair], per_second: float = 0) -> dict[str, float]:
         """Publish through the ingest path (at most ``per_second`` records/s when given);
@@ -108,6 +118,12 @@ class Run:
         producer.flush()
         return published
 
+    def break_essence(self) -> list[tuple[str, str, str, int]]:
+        """What must not depend on how many workers did it: id, kind, status, version."""
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute("SELECT break_id, kind, status, version FROM breaks").fetchall()
+        return sorted((r[0], r[1], r[2], r[3]) for r in rows)
+
     def stored_breaks(self) -> list[tuple[str, str, float]]:
         with psycopg.connect(self.database_url) as conn:
             rows = conn.execute(
@@ -119,9 +135,52 @@ class Run:
         self.group.stop_all()
 
 
-def baseline(servers: ServerUrls, source_topic: str, records: int) -> float:
-    """Bare confluent-kafka consume -> produce of the same records on the same broker."""
-    sink = f"{source_topic}.baseline-{uuid.uuid4().hex[:6]}"
+def _values(bootstrap: str, topic: str) -> Iterator[bytes]:
+    """Every message value ``topic`` holds now, from the start."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": uuid.uuid4().hex, "enable.auto.commit": False}
+    )
+    try:
+        ends = {}
+        for p in consumer.list_topics(topic).topics[topic].partitions:
+            ends[p] = consumer.get_watermark_offsets(TopicPartition(topic, p))[1]
+        consumer.assign(
+            [TopicPartition(topic, p, OFFSET_BEGINNING) for p, end in ends.items() if end]
+        )
+        todo = {p for p, end in ends.items() if end}
+        while todo:
+            for message in consumer.consume(1000, timeout=1.0):
+                if message.error():
+                    continue
+                yield message.value() or b""
+                if (message.offset() or 0) >= ends[message.partition() or 0] - 1:
+                    todo.discard(message.partition() or 0)
+    finally:
+        consumer.close()
+
+
+def one_per_message(servers: ServerUrls, batched_topic: str, records: int) -> str:
+    """The records of ``batched_topic``'s partition batches, one SourceRecord per message
+    under its recon key, in a new topic of as many partitions (not timed)."""
+    topic = f"{batched_topic}.single-{uuid.uuid4().hex[:6]}"
+    admin = AdminClient({"bootstrap.servers": servers.kafka_bootstrap_servers})
+    partitions = len(admin.list_topics(batched_topic).topics[batched_topic].partitions)
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result()
+    producer = SafeProducer(servers.kafka_bootstrap_servers)
+    batches = BatchCodec("SourceRecord")
+    for value in _values(servers.kafka_bootstrap_servers, batched_topic):
+        for record in batches.decode(value, record_names=True):
+            key = recon_key_bytes(record["recon"], record["key"])
+            producer.send(topic, key, batches.single.encode(record))
+    producer.flush()
+    return topic
+
+
+def baseline(servers: ServerUrls, batched_topic: str, records: int) -> float:
+    """Bare confluent-kafka consume -> produce of the same records on the same broker, one
+    record per message (as the issue's baseline: what a per-record loop can do)."""
+    source_topic = one_per_message(servers, batched_topic, records)
+    sink = f"{source_topic}.baseline"
     admin = AdminClient({"bootstrap.servers": servers.kafka_bootstrap_servers})
     partitions = len(admin.list_topics(source_topic).topics[source_topic].partitions)
     admin.create_topics([NewTopic(sink, partitions, 1)])[sink].result()
@@ -222,24 +281,57 @@ def _percentiles(latencies: list[float]) -> tuple[float | None, float | None]:
     return round(statistics.median(ordered), 3), round(ordered[int(len(ordered) * 0.99)], 3)
 
 
-def paced_latency(servers: ServerUrls, records: int = 20_000, per_second: float = 800) -> dict:
-    """Publish -> stored break latency when records arrive below the pipeline's capacity."""
-    run = Run(servers, "latency")
+def paced_latency(servers: ServerUrls, records: int, per_second: float) -> dict[str, Any]:
+    """Publish -> stored break latency with records offered at ``per_second``."""
+    run = Run(servers, f"latency{int(per_second)}")
     try:
         run.start("diff", "attribution", "bff")
         time.sleep(10)
+        started = time.monotonic()
         published = run.publish(_pairs(records, 0.1, seed=3), per_second=per_second)
-        wait_settled(lambda: measure(run.settings), timeout=600)
+        offered = records / (time.monotonic() - started)
+        wait_settled(lambda: measure(run.settings), timeout=900)
         breaks = run.stored_breaks()
     finally:
         run.stop()
     p50, p99 = _percentiles(
         [stored - published[tid] for tid, kind, stored in breaks if kind != "MISSING"]
     )
+    return {"offered_records_per_s": round(offered), "p50_s": p50, "p99_s": p99}
+
+
+def latency_by_rate(servers: ServerUrls, rates: tuple[int, ...], seconds: float = 12) -> dict:
+    """Publish -> stored break p50/p99 at each offered rate (records/s), ``seconds`` each."""
     return {
-        "paced_records_per_s": per_second,
-        "paced_latency_p50_s": p50,
-        "paced_latency_p99_s": p99,
+        f"latency_at_{rate}_per_s": paced_latency(servers, int(rate * seconds), rate)
+        for rate in rates
+    }
+
+
+def scaling(servers: ServerUrls, records: int) -> dict[str, Any]:
+    """The same records through one and two diff workers: records/s and identical breaks."""
+    pairs = _pairs(records, 0.1, seed=5)
+    total = sum(len(p.ledger) + len(p.custody) for p in pairs)
+    rates, essences = {}, {}
+    for workers in (1, 2):
+        run = Run(servers, f"scale{workers}")
+        try:
+            run.start("diff", "attribution", "bff", diff_workers=workers)
+            time.sleep(12)  # both join the group before the clock starts
+            started = time.perf_counter()
+            run.publish(pairs)
+            wait_settled(lambda r=run: measure(r.settings), timeout=1800)  # type: ignore[misc]
+            rates[workers] = total / (time.perf_counter() - started)
+            essences[workers] = run.break_essence()
+        finally:
+            run.stop()
+    return {
+        "scaling_records": total,
+        "one_diff_worker_rps": round(rates[1]),
+        "two_diff_workers_rps": round(rates[2]),
+        "two_to_one": round(rates[2] / rates[1], 2),
+        "same_breaks": essences[1] == essences[2],
+        "breaks": len(essences[1]),
     }
 
 
@@ -278,7 +370,8 @@ def run(servers: ServerUrls, records: int = 200_000, break_rate: float = 0.1) ->
         "saturated_latency_p99_s": p99,
         "datacompy_batch_rps": round(datacompy_reference(pairs, bench.recon)),
     }
-    figures |= paced_latency(servers)
+    figures |= latency_by_rate(servers, LATENCY_RATES)
+    figures |= scaling(servers, min(records, 60_000))
     figures |= open_key_state(servers)
     figures |= {
         "pipeline_rps": round(pipeline_rps),
