@@ -131,7 +131,6 @@ def create_app(settings: Settings) -> faust.App:
         recon: Recon,
         before: KeyState | None,
         after: KeyState | None,
-        rkey: dict[str, str | None],
     ) -> None:
         """Keep the wake-up index and the holdings in step with a key's new state."""
         held, holds = sources_held(before), sources_held(after)
@@ -143,7 +142,7 @@ def create_app(settings: Settings) -> faust.App:
         if due is None:
             wakeups.discard(key)
         else:
-            wakeups.set(Wakeup(key, partition, due[0], recon.name, rkey, due[1]))
+            wakeups.set(Wakeup(key, partition, due[0], due[1]))
 
     async def publish(key: bytes, events: list[Event]) -> None:
         for event in events:
@@ -307,7 +306,7 @@ def create_app(settings: Settings) -> faust.App:
                 continue
             await publish(step.key, step.events)
             pending[step.key] = None if step.after is None else Stored(step.after, step.offsets)
-            remember(step.key, step.partition, step.recon, step.before.state, step.after, step.rkey)
+            remember(step.key, step.partition, step.recon, step.before.state, step.after)
         for key, stored in pending.items():  # a failure here is the broker's: crash-only
             await store(key, message.partition, stored)
         pending.clear()
@@ -342,16 +341,23 @@ def create_app(settings: Settings) -> faust.App:
             if clock is None:
                 continue
             due = wakeups.pop_due(tp.partition, clock)  # popped before any await
-            bodies = [
-                TIMER_BATCHES.body({"recon": d.recon, "key": d.recon_key, "deadline": d.at})
-                for d in due
-            ]
+            bodies = [body for d in due if (body := timer_body(d)) is not None]
             for start in range(0, len(bodies), TIMERS_PER_MESSAGE):
                 value = TIMER_BATCHES.encode(bodies[start : start + TIMERS_PER_MESSAGE])
                 sent.append(await timers_topic.send(value=value, partition=tp.partition))
         await asyncio.gather(*sent)  # in Kafka before `wait` can see zero open windows
         await report()
         BROKER_AWAY.back()
+
+    def timer_body(due: Wakeup) -> bytes | None:
+        """The DiffTimer of a wake-up, its recon and key values read from the key's bytes;
+        None if its recon is gone or keyed differently now (the key has nothing to wait for)."""
+        name, values = parse_recon_key(due.key)
+        recon = recons.get(name)
+        if recon is None or len(values) != len(recon.key):
+            return None
+        rkey = dict(zip(recon.key, values, strict=True))
+        return TIMER_BATCHES.body({"recon": name, "key": rkey, "deadline": due.at})
 
     async def report() -> None:
         """Open match windows (for ``greenai wait``) and the keys each source holds (for
@@ -401,8 +407,7 @@ def create_app(settings: Settings) -> faust.App:
             except (ValueError, KeyError, TypeError):
                 skipped += 1
                 continue
-            rkey = dict(zip(recon.key, values, strict=True))
-            remember(key, partition_of(key, partitions), recon, None, state, rkey)
+            remember(key, partition_of(key, partitions), recon, None, state)
         log.info("keys with a wake-up: %d (%d of unknown recons skipped)", len(wakeups), skipped)
 
     return app

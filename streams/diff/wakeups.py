@@ -10,9 +10,9 @@ agent that sets and discards them.
 >>> from datetime import datetime, timedelta, UTC
 >>> t0 = datetime(2026, 12, 1, tzinfo=UTC)
 >>> index = WakeupIndex()
->>> index.set(Wakeup(b"k1", 0, t0 + timedelta(seconds=5), "trades", {"trade_id": "1"}, True))
->>> index.set(Wakeup(b"k2", 0, t0 + timedelta(seconds=9), "trades", {"trade_id": "2"}, True))
->>> index.set(Wakeup(b"k1", 0, t0 + timedelta(seconds=7), "trades", {"trade_id": "1"}, True))
+>>> index.set(Wakeup(b"k1", 0, t0 + timedelta(seconds=5), True))
+>>> index.set(Wakeup(b"k2", 0, t0 + timedelta(seconds=9), True))
+>>> index.set(Wakeup(b"k1", 0, t0 + timedelta(seconds=7), True))
 >>> index.open_windows
 2
 >>> [w.key for w in index.pop_due(0, t0 + timedelta(seconds=8))]
@@ -20,6 +20,9 @@ agent that sets and discards them.
 >>> index.discard(b"k2")
 >>> len(index), index.open_windows
 (0, 0)
+
+A wake-up holds only the key's bytes (its recon and key values are in them, see
+:mod:`streams.keys`): the index is what the worker holds in memory for every open key.
 """
 
 from __future__ import annotations
@@ -27,21 +30,18 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 COMPACT_SLACK = 1024  # stale heap entries tolerated beyond the live ones before a rebuild
 
 
-@dataclass(frozen=True, slots=True)
-class Wakeup:
+class Wakeup(NamedTuple):
     """The next look at one key."""
 
     key: bytes
     partition: int
     at: datetime
-    recon: str
-    recon_key: dict[str, str | None]
     window: bool  # the end of a match window (False: the end of state retention)
 
 
@@ -49,7 +49,7 @@ class WakeupIndex:
     """The next wake-up of every key, a heap per partition with lazy deletion."""
 
     def __init__(self) -> None:
-        self._live: dict[bytes, tuple[Wakeup, int]] = {}
+        self._live: dict[bytes, tuple[Wakeup, int]] = {}  # key -> its wake-up, heap ticket
         self._heaps: defaultdict[int, list[tuple[datetime, int, bytes]]] = defaultdict(list)
         self._ticket = itertools.count()
         self._windows: Counter[int] = Counter()  # open match windows by partition
