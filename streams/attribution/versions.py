@@ -84,12 +84,13 @@ def save(
 
 
 def newest_first(database_url: str) -> Iterator[Checkpoint]:
-    """This River version's checkpoints, the one reflecting the most feedback first (a
-    loader falls back along them past a corrupt or unreadable one)."""
+    """This River version's checkpoints, the one reflecting the most feedback first (of
+    equals, the newest version; a loader falls back along them past a corrupt or unreadable
+    one)."""
     with psycopg.connect(database_url, connect_timeout=5) as conn:
         ids = conn.execute(
             "SELECT version FROM model_versions WHERE river_version = %s "
-            "ORDER BY feedback_offset DESC",
+            "ORDER BY feedback_offset DESC, version DESC",
             [river.__version__],
         ).fetchall()
         for (version,) in ids:

@@ -80,22 +80,64 @@ class KafkaIngest:
         assert summary["read"] == summary["published"] + summary["dead_lettered"]
         return summary
 
-    def ends(self) -> tuple[int, int]:
-        """How many records and dead letters the prefix's topics hold (high watermarks)."""
+    def _ends_consumer(self) -> Consumer:
         if self._consumer is None:
             self._consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "ends"})
+        return self._consumer
+
+    def ends(self) -> tuple[int, int]:
+        """How many records and dead letters the prefix's topics hold (high watermarks)."""
+        consumer = self._ends_consumer()
         totals = []
         for topic in (self.topics.records, self.topics.deadletter):
-            partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
             totals.append(
                 sum(
-                    self._consumer.get_watermark_offsets(
+                    consumer.get_watermark_offsets(
                         TopicPartition(topic, p), timeout=10, cached=False
                     )[1]
                     for p in partitions
                 )
             )
         return totals[0], totals[1]
+
+    def record_marks(self) -> dict[int, int]:
+        """The records topic's high watermark per partition, for :meth:`records_since`."""
+        consumer = self._ends_consumer()
+        topic = self.topics.records
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False)[1]
+            for p in partitions
+        }
+
+    def records_since(self, marks: dict[int, int]) -> int:
+        """How many records the partition batches after ``marks`` carry."""
+        ends = self.record_marks()
+        todo = {p: (marks[p], end) for p, end in ends.items() if end > marks[p]}
+        if not todo:
+            return 0
+        consumer = Consumer(
+            {"bootstrap.servers": self.bootstrap, "group.id": "since", "enable.auto.commit": False}
+        )
+        batches, count = BatchCodec("SourceRecord"), 0
+        try:
+            consumer.assign(
+                [TopicPartition(self.topics.records, p, a) for p, (a, _) in todo.items()]
+            )
+            left = dict(todo)
+            while left:
+                for message in consumer.consume(500, timeout=1.0):
+                    if message.error():
+                        continue
+                    partition, offset = message.partition() or 0, message.offset() or 0
+                    if partition in left and offset < left[partition][1]:
+                        count += len(batches.decode(message.value() or b""))
+                    if partition in left and offset >= left[partition][1] - 1:
+                        del left[partition]
+        finally:
+            consumer.close()
+        return count
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Published records by origin (each origin at most once), fields decoded."""

@@ -324,7 +324,8 @@ def test_a_corrupt_checkpoint_falls_back_to_the_previous_good_version(stack: Pip
     the feedback since, and the next checkpoint at that offset repairs the damaged row."""
     newest, previous = _sql(
         stack,
-        "SELECT version, feedback_offset FROM model_versions ORDER BY feedback_offset DESC LIMIT 2",
+        "SELECT version, feedback_offset FROM model_versions "
+        "ORDER BY feedback_offset DESC, version DESC LIMIT 2",
     )
     _sql(
         stack,
