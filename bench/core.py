@@ -36,8 +36,16 @@ from bench.timing import best_pass
 from streams.avro import codec, source_record
 from streams.batches import SLOTS
 from streams.diff.clock import appended_at
-from streams.diff.inputs import RECORDS as RECORD_BATCHES
-from streams.diff.inputs import Poison, RecordIn, TimerIn, Unpacked, check, placed, unpack
+from streams.diff.inputs import (
+    RECORD_BATCHES,
+    Poison,
+    RecordIn,
+    TimerIn,
+    Unpacked,
+    check,
+    placed,
+    unpack,
+)
 from streams.diff.lifecycle import BreakEvent, Event, Matched, apply_record
 from streams.diff.stored import RECORDS, Stored
 from streams.ingest.synthetic import TradeGenerator

@@ -39,9 +39,7 @@ from streams.batches import SLOTS
 from streams.diff.clock import PartitionClocks, appended_at
 from streams.diff.delivery import DeliveryOrder, Verdict
 from streams.diff.inputs import (
-    TIMERS as TIMER_BATCHES,
-)
-from streams.diff.inputs import (
+    TIMER_BATCHES,
     Poison,
     RecordIn,
     TimerIn,
@@ -122,7 +120,6 @@ def create_app(settings: Settings) -> faust.App:
     order = DeliveryOrder()
     holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
-    pending: dict[bytes, Stored | None] = {}  # the message in hand's new states, by key
     partitions = int(app.conf.topic_partitions)
 
     def remember(
@@ -165,11 +162,15 @@ def create_app(settings: Settings) -> faust.App:
         )
 
     async def plan(
-        item: RecordIn | TimerIn, message: faust.types.Message, unpacked: Unpacked, index: int
+        item: RecordIn | TimerIn,
+        message: faust.types.Message,
+        unpacked: Unpacked,
+        index: int,
+        pending: dict[bytes, Stored | None],
     ) -> Step:
         """What one input item does to its key: checked and folded by the pure core, nothing
-        written yet (the message's earlier items are in ``pending``). Raises
-        :class:`Poison` for an item it cannot apply."""
+        written yet (``pending``: the new states of the message's earlier items, by key).
+        Raises :class:`Poison` for an item it cannot apply."""
         recon = await recons.lookup(item.recon)
         source = item.incoming.source if isinstance(item, RecordIn) else ""
         if recon is None:
@@ -291,12 +292,12 @@ def create_app(settings: Settings) -> faust.App:
                 log.exception("cannot read %s", where)
             await reject(where, event.value, as_poison(exc))
             return
-        pending.clear()
+        pending: dict[bytes, Stored | None] = {}
         for index, item in enumerate(unpacked.items):
             try:
                 if isinstance(item, Poison):
                     raise item
-                step = await plan(item, message, unpacked, index)
+                step = await plan(item, message, unpacked, index, pending)
             except Exception as exc:  # Poison, or a bug on one item: neither stops us
                 if not isinstance(exc, Poison):
                     log.exception("cannot apply %s", where)
@@ -309,7 +310,6 @@ def create_app(settings: Settings) -> faust.App:
             remember(step.key, step.partition, step.recon, step.before.state, step.after)
         for key, stored in pending.items():  # a failure here is the broker's: crash-only
             await store(key, message.partition, stored)
-        pending.clear()
         BROKER_AWAY.back()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode stubs want exact types

@@ -26,8 +26,8 @@ from streams.keys import parse_recon_key, partition_of, recon_key_bytes
 from streams.recon import Recon
 from streams.values import FieldType, Value
 
-RECORDS = BatchCodec("SourceRecord")
-TIMERS = BatchCodec("DiffTimer")
+RECORD_BATCHES = BatchCodec("SourceRecord")
+TIMER_BATCHES = BatchCodec("DiffTimer")
 
 _PYTHON_TYPES: dict[FieldType, tuple[type, ...]] = {
     FieldType.STRING: (str,),
@@ -91,7 +91,7 @@ class Unpacked:
     def raw(self, index: int, *, timers: bool) -> bytes | None:
         """Item ``index`` alone, in its one-item format (for its dead letter)."""
         try:
-            return (TIMERS if timers else RECORDS).single.encode(self.datums[index])
+            return (TIMER_BATCHES if timers else RECORD_BATCHES).single.encode(self.datums[index])
         except Exception:  # the reason says what was wrong with it
             return None
 
@@ -99,7 +99,7 @@ class Unpacked:
 def unpack(key: bytes | None, value: bytes | None, *, timers: bool) -> Unpacked:
     """Decode one records or timers message; :class:`Poison` if the message as a whole is
     unusable (its items are then dead-lettered with it, as its bytes)."""
-    batches = TIMERS if timers else RECORDS
+    batches = TIMER_BATCHES if timers else RECORD_BATCHES
     if value is None:
         raise Poison("null value (a tombstone is a record with deleted=true)")
     batch = batches.is_batch(value)
