@@ -23,6 +23,9 @@ def _section(title: str, figures: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--records", type=int, default=200_000, help="pipeline source records")
+    parser.add_argument(
+        "--backlog-records", type=int, default=1_000_000, help="records replayed from a backlog"
+    )
     parser.add_argument("--ingest-rows", type=int, default=200_000)
     parser.add_argument("--core-pairs", type=int, default=5000, help="trade pairs (pure diff)")
     args = parser.parse_args()
@@ -34,7 +37,7 @@ def main() -> None:
             ingest.run(servers.kafka_bootstrap_servers, args.ingest_rows),
         )
         _section("attribution: breaks/s per worker", attribution.run(servers=servers))
-        figures = pipeline.run(servers, records=args.records)
+        figures = pipeline.run(servers, args.records, backlog_records=args.backlog_records)
         _section("pipeline: ingest -> diff -> attribution -> PostgreSQL", figures)
     final = {k: figures[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}
     final["core_us_per_record"] = diff_core["core_us_per_record"]
