@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from streams.attribution.policy import DiscriminatorRules
+from streams.domain.discriminator_rules import DiscriminatorRules
 from streams.values import FieldType
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

@@ -22,7 +22,7 @@ from bff.store.breaks import get_break
 from streams.attribution.analyst import Analyst, Outcome
 from streams.attribution.decisions import COLUMNS
 from streams.attribution.feedback import BadFeedback
-from streams.attribution.taxonomy import CAUSES
+from streams.domain.vocabulary import CAUSES
 
 router = APIRouter(prefix="/api/breaks", tags=["feedback"], responses=COMMON)
 

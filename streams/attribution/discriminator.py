@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from streams.attribution.features import AMOUNT_FIELDS, Features
-from streams.attribution.policy import DEFAULT_RULES, DiscriminatorRules
+from streams.domain.discriminator_rules import DEFAULT_RULES, DiscriminatorRules
 
 CENT = Decimal("0.01")
 

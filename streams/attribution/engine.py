@@ -14,8 +14,8 @@ from streams.attribution.decisions import DecisionRecord
 from streams.attribution.discriminator import Decision, decide, materiality
 from streams.attribution.features import extract
 from streams.attribution.learner import Learner
-from streams.attribution.policy import DEFAULT_RULES
 from streams.attribution.rules import Attribution, Evidence
+from streams.domain.discriminator_rules import DEFAULT_RULES
 from streams.recon import Recon
 
 UNATTRIBUTED = "UNKNOWN"

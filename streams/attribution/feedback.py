@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from streams.attribution.taxonomy import CAUSES, DISPOSITIONS
 from streams.avro import codec
+from streams.domain.vocabulary import CAUSES, DISPOSITIONS
 
 MODEL_KEY = b"model"
 

@@ -16,7 +16,7 @@ import numpy as np
 from river import linear_model, optim, preprocessing
 
 from streams.attribution.features import DEFAULTS, Vector
-from streams.attribution.taxonomy import CAUSES
+from streams.domain.vocabulary import CAUSES
 
 __all__ = ["CAUSES", "CauseModel", "Compiled"]
 LEARNING_RATE = 0.05

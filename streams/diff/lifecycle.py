@@ -12,27 +12,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from msgspec import Struct
 from msgspec.structs import replace
 
 from streams.diff.compare import ComparisonPlan, FieldDiff, Fields, comparison_plan
+from streams.domain.vocabulary import Kind, Status
 from streams.recon import Recon
 from streams.values import render
-
-
-class Kind(StrEnum):
-    MISMATCH = "MISMATCH"
-    MISSING = "MISSING"
-    DUPLICATE = "DUPLICATE"
-
-
-class Status(StrEnum):
-    OPEN = "OPEN"
-    RESOLVED = "RESOLVED"
-
 
 # The state and what it is made of are frozen msgspec Structs: immutable like frozen
 # dataclasses, and built and copied (``replace``) in C, once or more for every record.

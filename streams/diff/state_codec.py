@@ -31,7 +31,8 @@ import msgspec
 from msgspec import Raw, Struct
 
 from streams.diff.compare import FieldDiff
-from streams.diff.lifecycle import Booking, Break, KeyState, Kind, Status
+from streams.diff.lifecycle import Booking, Break, KeyState
+from streams.domain.vocabulary import Kind, Status
 from streams.values import LONG_MAX, LONG_MIN, Value
 
 FORMAT = 1

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from streams.diff.compare import FieldDiff
-from streams.diff.lifecycle import Booking, Break, KeyState, Kind, Status
+from streams.diff.lifecycle import Booking, Break, KeyState
+from streams.domain.vocabulary import Kind, Status
 from streams.values import from_json, to_json
 
 

@@ -1,6 +1,6 @@
 """The Discriminator's rules as a recon configures them (``discriminator:`` in the recon YAML).
 
-Pure pydantic, so ``streams/recon.py`` can hold it without importing the model::
+Pure pydantic, so a recon (``streams/recon.py``) holds it without importing the model::
 
     discriminator:
       reporting_currency: USD
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from streams.attribution.taxonomy import CAUSES
+from streams.domain.vocabulary import CAUSES
 
 
 def _exact(value: Any) -> Any:

@@ -1,6 +1,24 @@
-"""The vocabulary of attribution (DESIGN.md): causes and dispositions."""
+"""The vocabulary of breaks (DESIGN.md): kinds, statuses, causes and dispositions."""
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What disagrees: values, a side's record, or a side's bookings of one key."""
+
+    MISMATCH = "MISMATCH"
+    MISSING = "MISSING"
+    DUPLICATE = "DUPLICATE"
+
+
+class Status(StrEnum):
+    """Where a break stands: OPEN until the data agrees again (RESOLVED)."""
+
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
 
 CAUSES = (
     "TIMING",

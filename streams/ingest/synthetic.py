@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from streams.attribution.taxonomy import CAUSES as TAXONOMY
+from streams.domain.vocabulary import CAUSES as TAXONOMY
 
 INSTRUMENTS = [
     ("US0378331005", "USD", Decimal("189.50")),

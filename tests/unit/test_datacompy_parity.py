@@ -31,7 +31,8 @@ import pytest
 from datacompy.pandas import PandasCompare, columns_equal
 
 from streams.diff.compare import delta, diff_records, values_agree
-from streams.diff.lifecycle import Incoming, KeyState, Status, apply_record, on_timer
+from streams.diff.lifecycle import Incoming, KeyState, apply_record, on_timer
+from streams.domain.vocabulary import Status
 from streams.ingest.files import exact_cell
 from streams.ingest.validate import BadRow, canonical_row
 from streams.recon import CompareRule, Recon

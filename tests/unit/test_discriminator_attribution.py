@@ -13,7 +13,7 @@ from streams.attribution.anomaly import WINDOW, AnomalyScorer
 from streams.attribution.discriminator import decide, materiality, to_reporting
 from streams.attribution.features import Features, extract, vector
 from streams.attribution.labelled import labelled_breaks
-from streams.attribution.policy import DiscriminatorRules
+from streams.domain.discriminator_rules import DiscriminatorRules
 from streams.recon import Recon, load_recon
 
 D = Decimal

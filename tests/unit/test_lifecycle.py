@@ -8,14 +8,13 @@ from streams.diff.lifecycle import (
     Event,
     Incoming,
     KeyState,
-    Kind,
     Matched,
-    Status,
     apply_record,
     break_id,
     on_timer,
 )
 from streams.diff.state_json import state_from_json, state_to_json
+from streams.domain.vocabulary import Kind, Status
 from streams.recon import Recon
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -18,9 +18,10 @@ import msgspec
 import pytest
 
 from streams.diff.compare import FieldDiff
-from streams.diff.lifecycle import Booking, Break, Incoming, KeyState, Kind, Status, apply_record
+from streams.diff.lifecycle import Booking, Break, Incoming, KeyState, apply_record
 from streams.diff.state_json import state_to_json
 from streams.diff.stored import Stored
+from streams.domain.vocabulary import Kind, Status
 from streams.ingest.synthetic import TradeGenerator
 from streams.ingest.validate import canonical_row
 from streams.recon import load_recon
