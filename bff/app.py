@@ -43,7 +43,7 @@ from bff.deps import Admin, Reader
 from bff.hardening import Hardening
 from bff.hub import ChangeHub
 from bff.limits import BodyLimit
-from bff.routers import audit, auth, breaks, labels, operations, recons, stream, users
+from bff.routers import alerts, audit, auth, breaks, labels, operations, recons, stream, users
 from bff.sink import BreakSink, channel
 from streams.database import migrate
 from streams.kafka import LIBRDKAFKA, SafeProducer, client_config
@@ -131,7 +131,7 @@ def create_app(
     )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings, config))
     app.add_middleware(Hardening)
-    for router in (auth, users, breaks, labels, audit, stream, recons, operations):
+    for router in (auth, users, breaks, labels, audit, stream, recons, operations, alerts):
         app.include_router(router.router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from greenai.commands import audit, breaks, ingest, model, recon, replay, stack, users
+from greenai.commands import alerts, audit, breaks, ingest, model, recon, replay, stack, users
 from streams.settings import Settings, load_settings
 
-AREAS = (stack, recon, ingest, breaks, replay, model, users, audit)
+AREAS = (stack, recon, ingest, breaks, replay, model, users, audit, alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:

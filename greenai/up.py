@@ -33,7 +33,12 @@ DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
 
 
 # The processes of the system, by name: each runs as ``python -m MODULE``.
-PROCESSES = {"diff": "streams.diff", "attribution": "streams.attribution", "bff": "bff"}
+PROCESSES = {
+    "diff": "streams.diff",
+    "attribution": "streams.attribution",
+    "bff": "bff",
+    "notify": "streams.notify",
+}
 DEMO_FEED = "streams.ingest.demo"
 DEMO_FEED_NAME = "demo-feed"
 

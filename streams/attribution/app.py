@@ -216,6 +216,7 @@ class Sinks:
                 "kind": "MODEL_DRIFT",
                 "severity": "WARNING",
                 "source": "attribution",
+                "recon": None,  # the model is every recon's
                 "message": alert.message,
                 "details": {
                     "feedback_offset": str(alert.offset),

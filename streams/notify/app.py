@@ -1,0 +1,196 @@
+"""The notifier process: alerts from ``<prefix>.alerts`` to their subscribers.
+
+It reads the alerts topic as the consumer group ``<prefix>-notify`` (at least once: a batch's
+offsets are stored only when every delivery of the batch has ended). For each alert, every
+active subscription that wants it (:mod:`streams.notify.subscriptions`) is told once per
+``alert_id``: an alert already DELIVERED or DEAD for a subscriber — repeated by a second
+attribution worker, or read again after a restart — is not sent again. A failed attempt is
+logged FAILED and retried after an exponentially growing wait; after the last attempt the
+delivery is DEAD and the alert goes to the dead-letter topic with the reason. The deliveries
+of one batch run concurrently, so one slow subscriber delays the next batch by its retries,
+no longer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psycopg
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from psycopg_pool import AsyncConnectionPool
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from streams.avro import codec
+from streams.kafka import SafeProducer, client_config
+from streams.notify import channels, message, store
+from streams.notify.config import NotifyConfig, SmtpConfig
+from streams.notify.subscriptions import Subscription
+from streams.retry import Outage, until_done
+from streams.settings import Settings
+from streams.topics import Topics
+from streams.worker import raw_text
+
+log = logging.getLogger(__name__)
+ALERT = codec("Alert")
+DEAD_LETTER = codec("DeadLetter")
+
+
+class Notifier:
+    def __init__(
+        self,
+        settings: Settings,
+        config: NotifyConfig | None = None,
+        smtp: SmtpConfig | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config or NotifyConfig()
+        self.smtp = smtp or SmtpConfig()
+        self.topics = Topics(settings.topic_prefix)
+        self.kafka = Outage("Kafka (notify)", log)
+        self.postgres = Outage("PostgreSQL (notify)", log)
+
+    async def run(self) -> None:
+        consumer = Consumer(
+            {
+                **client_config(self.kafka),
+                "bootstrap.servers": self.settings.kafka(),
+                "group.id": f"{self.settings.topic_prefix}-notify",
+                "enable.auto.commit": True,
+                "enable.auto.offset.store": False,  # stored once a batch's deliveries ended
+                "auto.offset.reset": "earliest",
+            }
+        )
+        consumer.subscribe([self.topics.name("alerts")])
+        self.dead = SafeProducer(self.settings.kafka())
+        timeout = httpx.Timeout(self.config.timeout_seconds)
+        pool = AsyncConnectionPool(self.settings.database(), min_size=1, max_size=8, open=False)
+        async with pool, httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            self.pool, self.client = pool, client
+            log.info("notifier: reading %s", self.topics.name("alerts"))
+            try:
+                while True:
+                    messages = await asyncio.to_thread(consumer.consume, self.config.batch, 1.0)
+                    if messages:
+                        await self.handle(messages)
+                        await asyncio.to_thread(self.dead.flush)
+                        _done(consumer, messages)
+            finally:
+                await asyncio.to_thread(consumer.close)
+
+    async def handle(self, messages: list[Message]) -> None:
+        """Deliver every alert of a batch to every subscriber that wants it."""
+        subscriptions = await until_done(self._active, self.postgres, (psycopg.OperationalError,))
+        todo: dict[tuple[int, str], tuple[Subscription, dict[str, Any], str]] = {}
+        for m in messages:
+            if m.error() is not None:
+                continue
+            where = f"{m.topic()}/{m.partition()}@{m.offset()}"
+            try:
+                alert = ALERT.decode(m.value() or b"")
+            except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
+                self._dead_letter(where, m.value(), f"undecodable Alert: {exc!r}", "")
+                continue
+            for sub in subscriptions:
+                if sub.wants(alert):  # one delivery per subscriber and alert_id
+                    todo.setdefault((sub.subscription_id, alert["alert_id"]), (sub, alert, where))
+        await asyncio.gather(*(self.deliver(*job) for job in todo.values()))
+
+    async def deliver(self, sub: Subscription, alert: dict[str, Any], where: str) -> None:
+        """Tell one subscriber of one alert, retrying until it is delivered or dead."""
+        alert_id = alert["alert_id"]
+        if await self._db(store.settled, sub.subscription_id, alert_id):
+            return
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.attempts),
+            wait=wait_exponential(
+                multiplier=self.config.backoff_seconds, max=self.config.backoff_max_seconds
+            ),
+            retry=retry_if_exception_type(channels.Undelivered),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                try:
+                    detail = await self._send(sub, alert, number)
+                except channels.Undelivered as exc:
+                    reason = str(exc)
+                    if number < self.config.attempts:
+                        await self._db(
+                            store.attempted,
+                            sub.subscription_id,
+                            alert_id,
+                            number,
+                            store.FAILED,
+                            reason,
+                        )
+                        raise
+                    await self._db(
+                        store.attempted, sub.subscription_id, alert_id, number, store.DEAD, reason
+                    )
+                    log.warning(
+                        "alert %s to %s: given up after %d tries: %s",
+                        alert_id,
+                        sub.name,
+                        number,
+                        reason,
+                    )
+                    self._dead_letter(
+                        f"{where} -> {sub.name}",
+                        message.as_json(alert, sub.name),
+                        f"{sub.channel} {sub.target}: {reason} (after {number} tries)",
+                        alert.get("recon") or "",
+                    )
+                    return
+                await self._db(
+                    store.attempted, sub.subscription_id, alert_id, number, store.DELIVERED, detail
+                )
+
+    async def _send(self, sub: Subscription, alert: dict[str, Any], attempt: int) -> str:
+        if sub.channel == "webhook":
+            return await channels.webhook(self.client, sub, alert, attempt)
+        return await channels.email(self.smtp, self.config.timeout_seconds, sub, alert)
+
+    async def _active(self) -> list[Subscription]:
+        async with self.pool.connection() as conn:
+            return await store.active(conn)
+
+    async def _db(self, statement: Any, *args: Any) -> Any:
+        """One statement of :mod:`streams.notify.store`, retried while PostgreSQL is away."""
+
+        async def attempt() -> Any:
+            async with self.pool.connection() as conn:
+                return await statement(conn, *args)
+
+        return await until_done(attempt, self.postgres, (psycopg.OperationalError,))
+
+    def _dead_letter(self, where: str, raw: bytes | None, reason: str, recon: str) -> None:
+        value = DEAD_LETTER.encode(
+            {
+                "recon": recon,
+                "source": "",
+                "location": where,
+                "raw": raw_text(raw),
+                "reason": reason,
+                "stage": "notify",
+                "at": datetime.now(UTC),
+            }
+        )
+        self.dead.send(self.topics.deadletter, where.encode(), value)
+
+
+def _done(consumer: Consumer, messages: list[Message]) -> None:
+    """Mark a delivered batch for the background commit."""
+    after: dict[tuple[Any, Any], int] = {}
+    for m in messages:
+        offset = m.offset()
+        if m.error() is None and offset is not None:
+            after[m.topic(), m.partition()] = offset + 1
+    try:
+        consumer.store_offsets(offsets=[TopicPartition(t, p, o) for (t, p), o in after.items()])
+    except KafkaException as exc:  # a partition went to another notifier meanwhile
+        log.info("offsets not stored (%s); the partition's new owner redoes them", exc)
