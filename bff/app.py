@@ -143,6 +143,13 @@ def create_app(
             )
         return await http_exception_handler(request, exc)
 
+    @app.exception_handler(psycopg.DataError)
+    async def unstorable(request: Request, exc: Exception) -> JSONResponse:
+        """A value PostgreSQL cannot hold (a NUL character in a text, a number out of
+        range): the request's fault, said as such, not a server error."""
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
+        return JSONResponse({"detail": f"a value cannot be stored: {reason}"}, 422)
+
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(PoolTimeout)
     async def database_away(request: Request, exc: Exception) -> JSONResponse:

@@ -9,18 +9,23 @@ logged FAILED and retried after an exponentially growing wait; after the last at
 delivery is DEAD and the alert goes to the dead-letter topic with the reason. The deliveries
 of one batch run concurrently, so one slow subscriber delays the next batch by its retries,
 no longer.
+
+It also watches ``<prefix>.deadletter`` for surges (:mod:`streams.notify.surges`) and raises
+them as alerts on the alerts topic. The watch needs no consumer group: at start it reads back
+one window of dead letters (by timestamp), so a restart neither misses a surge in progress
+nor tells a subscriber of one twice (its alert id is the same).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import psycopg
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, KafkaException, Message, TopicPartition
 from psycopg_pool import AsyncConnectionPool
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -29,6 +34,7 @@ from streams.kafka import SafeProducer, client_config
 from streams.notify import channels, message, store
 from streams.notify.config import NotifyConfig, SmtpConfig
 from streams.notify.subscriptions import Subscription
+from streams.notify.surges import SurgeWatch
 from streams.retry import Outage, until_done
 from streams.settings import Settings
 from streams.topics import Topics
@@ -54,6 +60,10 @@ class Notifier:
         self.postgres = Outage("PostgreSQL (notify)", log)
 
     async def run(self) -> None:
+        self.producer = SafeProducer(self.settings.kafka())
+        await asyncio.gather(self.notify(), self.watch_dead_letters())
+
+    async def notify(self) -> None:
         consumer = Consumer(
             {
                 **client_config(self.kafka),
@@ -65,7 +75,6 @@ class Notifier:
             }
         )
         consumer.subscribe([self.topics.name("alerts")])
-        self.dead = SafeProducer(self.settings.kafka())
         timeout = httpx.Timeout(self.config.timeout_seconds)
         pool = AsyncConnectionPool(self.settings.database(), min_size=1, max_size=8, open=False)
         async with pool, httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
@@ -76,10 +85,53 @@ class Notifier:
                     messages = await asyncio.to_thread(consumer.consume, self.config.batch, 1.0)
                     if messages:
                         await self.handle(messages)
-                        await asyncio.to_thread(self.dead.flush)
+                        await asyncio.to_thread(self.producer.flush)
                         _done(consumer, messages)
             finally:
                 await asyncio.to_thread(consumer.close)
+
+    async def watch_dead_letters(self) -> None:
+        """Raise an alert for every surge of dead letters, for ever."""
+        window = timedelta(seconds=self.config.surge_window_seconds)
+        watch = SurgeWatch(self.config.surge_threshold, window)
+        consumer = Consumer(
+            {
+                **client_config(self.kafka),
+                "bootstrap.servers": self.settings.kafka(),
+                "group.id": f"{self.settings.topic_prefix}-notify-surges",  # never commits
+                "enable.auto.commit": False,
+            }
+        )
+        topic = self.topics.deadletter
+        since = int((datetime.now(UTC) - window).timestamp() * 1000)
+        partitions = await asyncio.to_thread(consumer.list_topics, topic, 30)
+        wanted = [TopicPartition(topic, p, since) for p in partitions.topics[topic].partitions]
+        found = await asyncio.to_thread(consumer.offsets_for_times, wanted, 30)
+        consumer.assign(
+            [
+                tp if tp.offset >= 0 else TopicPartition(topic, tp.partition, OFFSET_END)
+                for tp in found
+            ]
+        )
+        try:
+            while True:
+                messages = await asyncio.to_thread(consumer.consume, 500, 1.0)
+                for m in messages:
+                    if m.error() is not None:
+                        continue
+                    try:
+                        letter = DEAD_LETTER.decode(m.value() or b"")
+                    except Exception:  # not ours to judge: whoever wrote it logged it
+                        continue
+                    surge = watch.observe(letter)
+                    if surge is not None:
+                        log.warning("dead-letter surge: %s", surge["message"])
+                        key = surge["alert_id"].encode()
+                        self.producer.send(self.topics.name("alerts"), key, ALERT.encode(surge))
+                if messages:
+                    await asyncio.to_thread(self.producer.flush)
+        finally:
+            await asyncio.to_thread(consumer.close)
 
     async def handle(self, messages: list[Message]) -> None:
         """Deliver every alert of a batch to every subscriber that wants it."""
@@ -180,7 +232,7 @@ class Notifier:
                 "at": datetime.now(UTC),
             }
         )
-        self.dead.send(self.topics.deadletter, where.encode(), value)
+        self.producer.send(self.topics.deadletter, where.encode(), value)
 
 
 def _done(consumer: Consumer, messages: list[Message]) -> None:

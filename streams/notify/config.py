@@ -10,17 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class NotifyConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GREENAI_NOTIFY_", extra="ignore")
 
-    attempts: int = Field(default=6, ge=1, description="tries per subscriber and alert before DEAD")
-    backoff_seconds: float = Field(
-        default=1.0, ge=0, description="the wait after the first failure"
-    )
-    backoff_max_seconds: float = Field(
-        default=60.0, ge=0, description="the longest wait between tries"
-    )
-    timeout_seconds: float = Field(
-        default=10.0, gt=0, description="one webhook call or SMTP session"
-    )
-    batch: int = Field(default=200, ge=1, description="alerts read from Kafka at a time")
+    attempts: int = Field(default=6, ge=1)  # tries per subscriber and alert before DEAD
+    backoff_seconds: float = Field(default=1.0, ge=0)  # the wait after the first failure
+    backoff_max_seconds: float = Field(default=60.0, ge=0)  # the longest wait between tries
+    timeout_seconds: float = Field(default=10.0, gt=0)  # one webhook call or SMTP session
+    batch: int = Field(default=200, ge=1)  # alerts read from Kafka at a time
+    surge_threshold: int = Field(default=100, ge=1)  # a recon's dead letters in a window...
+    surge_window_seconds: float = Field(default=300.0, gt=0)  # ... that make a surge alert
 
 
 class SmtpConfig(BaseSettings):

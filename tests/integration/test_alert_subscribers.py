@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +36,8 @@ ALERTS = 2_000
 REPEATED = 300  # published twice: subscribers hear of each alert_id once
 ATTEMPTS = 4
 FLAKY_FAILURES = 2  # /flaky answers 500 this many times per alert, then 200
+SURGE = 50  # dead letters of one recon within the window that make an alert
+ROOT = Path(__file__).resolve().parents[2]
 RECONS = ("trades", "payments", None)
 SEVERITIES = ("INFO", "WARNING", "CRITICAL")
 KINDS = ("SLA_BREACH", "ESCALATION", "DEAD_LETTER_SURGE", "MODEL_DRIFT")
@@ -66,7 +69,10 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                if len(body) < length:  # the notifier was killed while it sent this
+                    return
                 with receiver.lock:
                     receiver.calls.append((self.path, dict(self.headers), body))
                     tries[self.path, self.headers["X-Greenai-Alert"]] += 1
@@ -132,6 +138,7 @@ def stack(
         GREENAI_NOTIFY_BACKOFF_SECONDS="0.05",
         GREENAI_NOTIFY_BACKOFF_MAX_SECONDS="0.2",
         GREENAI_NOTIFY_BATCH="100",
+        GREENAI_NOTIFY_SURGE_THRESHOLD=str(SURGE),
         GREENAI_SMTP_HOST="127.0.0.1",
         GREENAI_SMTP_PORT=str(mailbox[1]),
         GREENAI_SMTP_FROM="greenai@test.example",
@@ -344,6 +351,11 @@ def test_an_ended_subscription_hears_nothing_more_and_only_admins_manage_them(
             ).status_code
             == 409
         )
+        nul = client.post(  # PostgreSQL cannot hold it: the request's fault
+            "/api/alerts/subscriptions",
+            json={"name": "nul", "channel": "webhook", "target": "https://h.example/\u0000"},
+        )
+        assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
     with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
         trail = conn.execute(
             "SELECT action, target_id, after FROM audit_log"
@@ -354,3 +366,34 @@ def test_an_ended_subscription_hears_nothing_more_and_only_admins_manage_them(
         ("alert_subscription.end", "desk"),
     ]
     assert all("secret" not in (after or {}) for _, _, after in trail)
+
+
+def test_a_surge_of_dead_letters_from_a_bad_file_is_one_alert_to_its_subscriber(
+    stack: Pipeline, receiver: Receiver, tmp_path: Path
+) -> None:
+    cli_subscribe(stack, "surges", "--webhook", f"{receiver.url}/ok", "--kind=DEAD_LETTER_SURGE")
+    stack.cli("recon", "apply", str(ROOT / "examples" / "demo" / "trades.yaml"))
+    bad = tmp_path / "ledger.csv"
+    rows = ["booking_id,trade_id,amount,currency,settle_date,counterparty"]
+    rows += [f"B{n},T{n},not-a-number,USD,2026-11-30,GSCO" for n in range(SURGE + 20)]
+    bad.write_text("\n".join(rows) + "\n")
+    summary = json.loads(
+        stack.cli("ingest", "file", "--recon", "trades", "--source", "ledger", str(bad)).stdout
+    )
+    assert summary["dead_lettered"] == SURGE + 20
+    deadline = time.monotonic() + 60
+    while not (told := surge_calls(receiver)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(3)  # a second alert for the same surge would have come by now
+    told = surge_calls(receiver)
+    assert len(told) == 1, told
+    surge = told[0]
+    assert surge["kind"] == "DEAD_LETTER_SURGE" and surge["recon"] == "trades"
+    assert surge["severity"] == "WARNING"
+    assert int(surge["details"]["count"]) == SURGE  # raised when the threshold was reached
+    assert "ingest: " in surge["message"]
+
+
+def surge_calls(receiver: Receiver) -> list[dict[str, Any]]:
+    bodies = [json.loads(b) for _, b in receiver.received("/ok")]
+    return [b for b in bodies if b["subscription"] == "surges"]

@@ -1,0 +1,111 @@
+"""Dead-letter surges (pure): when a recon's dead letters within one window of time reach a
+threshold, that is one alert, ``DEAD_LETTER_SURGE``, with a deterministic id — so the watch
+can be rebuilt from the topic after a restart and raise the same alert again, which the
+subscribers' once-per-``alert_id`` delivery absorbs. Windows are fixed (aligned on the epoch)
+and follow the dead letters' own ``at``; the notifier's own dead letters do not count.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> watch = SurgeWatch(threshold=3, window=timedelta(minutes=5))
+>>> t = datetime(2026, 12, 3, 9, 1, tzinfo=UTC)
+>>> letter = {"recon": "trades", "source": "ledger", "stage": "ingest",
+...           "location": "ledger.csv:7", "reason": "amount: not a decimal", "at": t}
+>>> watch.observe(letter), watch.observe(letter | {"at": t + timedelta(seconds=30)})
+(None, None)
+>>> surge = watch.observe(letter | {"location": "ledger.csv:9"})
+>>> surge["alert_id"], surge["kind"], surge["severity"], surge["recon"]
+('dead-letter-surge@trades/2026-12-03T09:00:00+00:00', 'DEAD_LETTER_SURGE', 'WARNING', 'trades')
+>>> surge["message"]
+'3 records of trades dead-lettered between 09:00 and 09:05 UTC (ingest: 3)'
+>>> watch.observe(letter) is None  # one alert per recon, window and severity
+True
+>>> [watch.observe(letter) for _ in range(26)][-1]["alert_id"]  # ten times the threshold
+'dead-letter-surge@trades/2026-12-03T09:00:00+00:00/critical'
+>>> watch.observe(letter | {"at": t + timedelta(minutes=5)}) is None  # the next window
+True
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+KIND = "DEAD_LETTER_SURGE"
+OWN_STAGE = "notify"  # the notifier's own dead letters (undeliverable alerts) do not count
+
+
+@dataclass
+class Window:
+    start: datetime
+    stages: Counter[str] = field(default_factory=Counter)
+    raised: set[str] = field(default_factory=set)  # the severities alerted already
+
+    @property
+    def count(self) -> int:
+        return sum(self.stages.values())
+
+
+@dataclass
+class SurgeWatch:
+    threshold: int
+    window: timedelta
+    critical_factor: int = 10  # this many times the threshold: CRITICAL
+    _windows: dict[str, Window] = field(default_factory=dict)
+
+    def observe(self, letter: dict[str, Any]) -> dict[str, Any] | None:
+        """Count one DeadLetter datum; the Alert datum it completes, if any."""
+        if letter.get("stage") == OWN_STAGE:
+            return None
+        recon, at = letter.get("recon") or "", letter["at"]
+        start = self._start_of(at)
+        current = self._windows.get(recon)
+        if current is None or current.start < start:
+            current = self._windows[recon] = Window(start)
+        elif current.start > start:  # a late letter of an earlier window: counted there no more
+            return None
+        current.stages[letter.get("stage") or "ingest"] += 1
+        severity = (
+            "CRITICAL"
+            if current.count >= self.threshold * self.critical_factor
+            else "WARNING"
+            if current.count >= self.threshold
+            else None
+        )
+        if severity is None or severity in current.raised:
+            return None
+        current.raised.add(severity)
+        return self._alert(recon, current, letter, severity)
+
+    def _start_of(self, at: datetime) -> datetime:
+        seconds = self.window.total_seconds()
+        epoch = at.timestamp() // seconds * seconds
+        return datetime.fromtimestamp(epoch, UTC)
+
+    def _alert(
+        self, recon: str, window: Window, last: dict[str, Any], severity: str
+    ) -> dict[str, Any]:
+        end = window.start + self.window
+        stages = ", ".join(f"{s}: {n}" for s, n in sorted(window.stages.items()))
+        about = recon or "no recon"
+        suffix = "/critical" if severity == "CRITICAL" else ""
+        return {
+            "alert_id": f"dead-letter-surge@{recon or '*'}/{window.start.isoformat()}{suffix}",
+            "kind": KIND,
+            "severity": severity,
+            "recon": recon or None,
+            "source": "notify",
+            "message": (
+                f"{window.count} records of {about} dead-lettered between "
+                f"{window.start:%H:%M} and {end:%H:%M} UTC ({stages})"
+            ),
+            "details": {
+                "count": str(window.count),
+                "window_start": window.start.isoformat(),
+                "window_seconds": str(int(self.window.total_seconds())),
+                "last_location": str(last.get("location", "")),
+                "last_reason": str(last.get("reason", ""))[:500],
+            },
+            "worker": "notify",
+            "at": last["at"],
+        }
