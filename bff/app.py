@@ -148,6 +148,7 @@ def create_app(
         """A value PostgreSQL cannot hold (a NUL character in a text, a number out of
         range): the request's fault, said as such, not a server error."""
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
+        log.info("%s %s refused: %s", request.method, request.url.path, reason)
         return JSONResponse({"detail": f"a value cannot be stored: {reason}"}, 422)
 
     @app.exception_handler(psycopg.OperationalError)

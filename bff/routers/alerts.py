@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
@@ -34,8 +35,14 @@ class SubscriptionIn(BaseModel):
 
     @model_validator(mode="after")
     def _target_fits_channel(self) -> SubscriptionIn:
-        if self.channel == "webhook" and not self.target.startswith(("https://", "http://")):
-            raise ValueError("a webhook's target is an http(s) URL")
+        if self.channel == "webhook":
+            try:
+                url = httpx.URL(self.target)
+                url.port  # noqa: B018  # a port that is not a number raises here
+            except (httpx.InvalidURL, ValueError, TypeError):
+                raise ValueError("a webhook's target is an http(s) URL") from None
+            if url.scheme not in ("http", "https") or not url.host:
+                raise ValueError("a webhook's target is an http(s) URL")
         if self.channel == "email":
             if "@" not in self.target or any(c in self.target for c in " ,;<>\r\n"):
                 raise ValueError("an e-mail subscription's target is one address")

@@ -50,6 +50,7 @@ from streams.worker import (
     crash_only,
     dead_letter,
     make_app,
+    send_direct,
     topics,
 )
 
@@ -296,10 +297,9 @@ def create_app(settings: Settings) -> faust.App:
             if decided:
                 await asyncio.to_thread(sinks.record, decided)
             # Into the producer before the batch counts as processed: Faust's commit flushes
-            # the producer, but not reliably its send_soon buffer (see store in the diff);
-            # straight to it, without Faust's per-message wrapping (see send in the diff).
+            # the producer, but not reliably its send_soon buffer (see store in the diff).
             for key, value in out:
-                await app.producer.send(names.attributed, key, value, None, None, None)
+                await send_direct(app, names.attributed, key, value, partition=None)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
             BROKER_AWAY.back()
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from streams.attribution.explain import describe
 from streams.attribution.features import Features, Vector, vector
-from streams.attribution.model import CAUSES, CauseModel
+from streams.attribution.model import CauseModel
 from streams.attribution.rules import Attribution, Evidence
 from streams.attribution.rules import attribute as rule_attribute
+from streams.domain.vocabulary import CAUSES
 
 TRUST_LABELS = 20
 TOP_EVIDENCE = 4

@@ -71,6 +71,7 @@ from streams.worker import (
     crash_only,
     dead_letter,
     make_app,
+    send_direct,
     topics,
 )
 
@@ -143,11 +144,7 @@ def create_app(settings: Settings) -> faust.App:
     async def send(
         topic: str, key: bytes | None, value: bytes | None, partition: int | None = None
     ) -> asyncio.Future[RecordMetadata]:
-        """Into the producer before the message counts as processed (Faust's commit flushes
-        the producer), without Faust's per-message wrapping, which cost more than the
-        diff's own work for each record."""
-        sent = await app.producer.send(topic, key, value, partition, None, None)
-        return cast(asyncio.Future[RecordMetadata], sent)
+        return await send_direct(app, topic, key, value, partition)
 
     async def publish(key: bytes, events: list[Event]) -> None:
         for event in events:
@@ -233,7 +230,8 @@ def create_app(settings: Settings) -> faust.App:
 
     def persisted(delivered: asyncio.Future[RecordMetadata]) -> None:
         """Keep the store's changelog offset, as Faust's own table writes do (a restart then
-        restores only what came after it); a partition's last delivery implies the rest."""
+        restores only what came after it); a partition's last delivery implies the rest (a
+        failed one takes the worker down: see ``send_direct``)."""
         if not delivered.cancelled() and delivered.exception() is None:
             sent = delivered.result()
             table.data.set_persisted_offset(TP(sent.topic, sent.partition), sent.offset)

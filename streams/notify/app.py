@@ -27,7 +27,6 @@ import httpx
 import psycopg
 from confluent_kafka import OFFSET_END, Consumer, KafkaException, Message, TopicPartition
 from psycopg_pool import AsyncConnectionPool
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from streams.avro import codec
 from streams.kafka import SafeProducer, client_config
@@ -43,6 +42,7 @@ from streams.worker import raw_text
 log = logging.getLogger(__name__)
 ALERT = codec("Alert")
 DEAD_LETTER = codec("DeadLetter")
+CONCURRENT = 50  # webhook calls and SMTP sessions in flight at once
 
 
 class Notifier:
@@ -75,9 +75,16 @@ class Notifier:
             }
         )
         consumer.subscribe([self.topics.name("alerts")])
-        timeout = httpx.Timeout(self.config.timeout_seconds)
+        # at most CONCURRENT calls at once (self.calls), each within the timeout as a whole:
+        # no call waits for a connection, so a slow subscriber cannot time the others out
+        timeout = httpx.Timeout(self.config.timeout_seconds, pool=None)
+        limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=20)
+        self.calls = asyncio.Semaphore(CONCURRENT)
         pool = AsyncConnectionPool(self.settings.database(), min_size=1, max_size=8, open=False)
-        async with pool, httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        async with (
+            pool,
+            httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as client,
+        ):
             self.pool, self.client = pool, client
             log.info("notifier: reading %s", self.topics.name("alerts"))
             try:
@@ -104,8 +111,11 @@ class Notifier:
         )
         topic = self.topics.deadletter
         since = int((datetime.now(UTC) - window).timestamp() * 1000)
-        partitions = await asyncio.to_thread(consumer.list_topics, topic, 30)
-        wanted = [TopicPartition(topic, p, since) for p in partitions.topics[topic].partitions]
+        metadata = (await asyncio.to_thread(consumer.list_topics, topic, 30)).topics.get(topic)
+        if metadata is None or metadata.error is not None or not metadata.partitions:
+            log.warning("no topic %s: dead-letter surges are not watched", topic)
+            return
+        wanted = [TopicPartition(topic, p, since) for p in metadata.partitions]
         found = await asyncio.to_thread(consumer.offsets_for_times, wanted, 30)
         consumer.assign(
             [
@@ -152,60 +162,62 @@ class Notifier:
         await asyncio.gather(*(self.deliver(*job) for job in todo.values()))
 
     async def deliver(self, sub: Subscription, alert: dict[str, Any], where: str) -> None:
-        """Tell one subscriber of one alert, retrying until it is delivered or dead."""
+        """Tell one subscriber of one alert: try, wait (doubling), try again, until it is
+        delivered or the last try failed (then DEAD, and the alert is dead-lettered first,
+        so that a crash in between leaves the delivery to be tried again, not lost)."""
         alert_id = alert["alert_id"]
         if await self._db(store.settled, sub.subscription_id, alert_id):
             return
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.attempts),
-            wait=wait_exponential(
-                multiplier=self.config.backoff_seconds, max=self.config.backoff_max_seconds
-            ),
-            retry=retry_if_exception_type(channels.Undelivered),
-            reraise=True,
+        for attempt in range(1, self.config.attempts + 1):
+            try:
+                async with self.calls:
+                    detail = await self._send(sub, alert, attempt)
+            except channels.Undelivered as exc:
+                reason = str(exc)
+            else:
+                await self._log(sub, alert_id, attempt, store.DELIVERED, detail)
+                return
+            if attempt < self.config.attempts:
+                await self._log(sub, alert_id, attempt, store.FAILED, reason)
+                await asyncio.sleep(self._backoff(attempt))
+        log.warning("alert %s to %s: given up after %d tries: %s", alert_id, sub.name,
+                    attempt, reason)  # fmt: skip
+        self._dead_letter(
+            f"{where} -> {sub.name}",
+            message.as_json(alert, sub.name),
+            f"{sub.channel} {sub.target}: {reason} (after {attempt} tries)",
+            alert.get("recon") or "",
         )
-        async for attempt in retrying:
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                try:
-                    detail = await self._send(sub, alert, number)
-                except channels.Undelivered as exc:
-                    reason = str(exc)
-                    if number < self.config.attempts:
-                        await self._db(
-                            store.attempted,
-                            sub.subscription_id,
-                            alert_id,
-                            number,
-                            store.FAILED,
-                            reason,
-                        )
-                        raise
-                    await self._db(
-                        store.attempted, sub.subscription_id, alert_id, number, store.DEAD, reason
-                    )
-                    log.warning(
-                        "alert %s to %s: given up after %d tries: %s",
-                        alert_id,
-                        sub.name,
-                        number,
-                        reason,
-                    )
-                    self._dead_letter(
-                        f"{where} -> {sub.name}",
-                        message.as_json(alert, sub.name),
-                        f"{sub.channel} {sub.target}: {reason} (after {number} tries)",
-                        alert.get("recon") or "",
-                    )
-                    return
-                await self._db(
-                    store.attempted, sub.subscription_id, alert_id, number, store.DELIVERED, detail
-                )
+        await asyncio.to_thread(self.producer.flush)
+        await self._log(sub, alert_id, attempt, store.DEAD, reason)
+
+    def _backoff(self, attempt: int) -> float:
+        """The wait after failed try ``attempt``: 1, 2, 4, ... times the first, capped."""
+        first, cap = self.config.backoff_seconds, self.config.backoff_max_seconds
+        return float(min(cap, first * 2 ** (attempt - 1)))
 
     async def _send(self, sub: Subscription, alert: dict[str, Any], attempt: int) -> str:
-        if sub.channel == "webhook":
-            return await channels.webhook(self.client, sub, alert, attempt)
-        return await channels.email(self.smtp, self.config.timeout_seconds, sub, alert)
+        """One try, within the timeout as a whole; any failure is a reason, never a crash
+        (a subscriber's bad URL or an odd alert must not stop the others' deliveries)."""
+        try:
+            async with asyncio.timeout(self.config.timeout_seconds):
+                if sub.channel == "webhook":
+                    return await channels.webhook(self.client, sub, alert, attempt)
+                return await channels.email(self.smtp, self.config.timeout_seconds, sub, alert)
+        except channels.Undelivered:
+            raise
+        except TimeoutError:
+            raise channels.Undelivered(
+                f"no answer within {self.config.timeout_seconds:g}s"
+            ) from None
+        except Exception as exc:
+            log.exception("alert %s to %s: unexpected failure", alert["alert_id"], sub.name)
+            raise channels.Undelivered(f"{type(exc).__name__}: {exc}".strip()) from None
+
+    async def _log(
+        self, sub: Subscription, alert_id: str, attempt: int, outcome: store.Outcome, detail: str
+    ) -> None:
+        await self._db(store.attempted, sub.subscription_id, alert_id, attempt, outcome, detail)
 
     async def _active(self) -> list[Subscription]:
         async with self.pool.connection() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import ssl
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -55,8 +56,8 @@ async def email(smtp: SmtpConfig, timeout: float, sub: Subscription, alert: dict
     def send() -> str:
         assert smtp.host is not None
         with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as relay:
-            if smtp.starttls:
-                relay.starttls()
+            if smtp.starttls:  # with the relay's certificate checked, before any password
+                relay.starttls(context=ssl.create_default_context())
             if smtp.user:
                 relay.login(smtp.user, smtp.password or "")
             refused = relay.send_message(mail)

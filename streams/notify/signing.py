@@ -39,4 +39,5 @@ def verify(
 ) -> bool:
     """What a receiver checks: the signature, and that the timestamp is recent."""
     fresh = abs(now - timestamp) <= tolerance
-    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
+    expected = sign(secret, timestamp, body).encode()
+    return fresh and hmac.compare_digest(expected, signature.encode("utf-8", "replace"))

@@ -14,7 +14,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Channel = Literal["webhook", "email"]
@@ -26,7 +26,7 @@ class Subscription:
     name: str
     channel: Channel
     target: str  # the webhook's URL, or the e-mail address
-    secret: str | None  # the webhook's HMAC-SHA256 key
+    secret: str | None = field(repr=False)  # the webhook's HMAC-SHA256 key
     recons: list[str] | None = None  # None: every recon (and alerts of no recon)
     severities: list[str] | None = None  # None: every severity
     kinds: list[str] | None = None  # None: every kind

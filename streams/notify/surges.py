@@ -2,7 +2,8 @@
 threshold, that is one alert, ``DEAD_LETTER_SURGE``, with a deterministic id — so the watch
 can be rebuilt from the topic after a restart and raise the same alert again, which the
 subscribers' once-per-``alert_id`` delivery absorbs. Windows are fixed (aligned on the epoch)
-and follow the dead letters' own ``at``; the notifier's own dead letters do not count.
+and follow the dead letters' own ``at`` (a letter up to two windows late still counts in
+its own); the notifier's own dead letters do not count.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> watch = SurgeWatch(threshold=3, window=timedelta(minutes=5))
@@ -12,6 +13,7 @@ and follow the dead letters' own ``at``; the notifier's own dead letters do not 
 >>> watch.observe(letter), watch.observe(letter | {"at": t + timedelta(seconds=30)})
 (None, None)
 >>> surge = watch.observe(letter | {"location": "ledger.csv:9"})
+>>> surge_start = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 >>> surge["alert_id"], surge["kind"], surge["severity"], surge["recon"]
 ('dead-letter-surge@trades/2026-12-03T09:00:00+00:00', 'DEAD_LETTER_SURGE', 'WARNING', 'trades')
 >>> surge["message"]
@@ -22,6 +24,9 @@ True
 'dead-letter-surge@trades/2026-12-03T09:00:00+00:00/critical'
 >>> watch.observe(letter | {"at": t + timedelta(minutes=5)}) is None  # the next window
 True
+>>> late = [watch.observe(letter | {"location": "late"}) for _ in range(30)]  # still counted
+>>> watch._windows["trades"][surge_start].count
+60
 """
 
 from __future__ import annotations
@@ -51,7 +56,8 @@ class SurgeWatch:
     threshold: int
     window: timedelta
     critical_factor: int = 10  # this many times the threshold: CRITICAL
-    _windows: dict[str, Window] = field(default_factory=dict)
+    kept: int = 3  # windows kept per recon: letters this late still count
+    _windows: dict[str, dict[datetime, Window]] = field(default_factory=dict)
 
     def observe(self, letter: dict[str, Any]) -> dict[str, Any] | None:
         """Count one DeadLetter datum; the Alert datum it completes, if any."""
@@ -59,11 +65,14 @@ class SurgeWatch:
             return None
         recon, at = letter.get("recon") or "", letter["at"]
         start = self._start_of(at)
-        current = self._windows.get(recon)
-        if current is None or current.start < start:
-            current = self._windows[recon] = Window(start)
-        elif current.start > start:  # a late letter of an earlier window: counted there no more
-            return None
+        windows = self._windows.setdefault(recon, {})
+        current = windows.get(start)
+        if current is None:
+            if windows and start < min(windows) and len(windows) >= self.kept:
+                return None  # older than every window kept: too late to count
+            current = windows[start] = Window(start)
+            for old in sorted(windows)[: -self.kept]:
+                del windows[old]
         current.stages[letter.get("stage") or "ingest"] += 1
         severity = (
             "CRITICAL"

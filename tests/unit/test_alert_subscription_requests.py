@@ -13,8 +13,9 @@ def test_a_webhook_needs_an_http_url_and_may_bring_its_own_long_secret() -> None
         name="desk", channel="webhook", target="https://hooks.example/x", secret="s" * 16
     )
     assert made.secret == "s" * 16
-    with pytest.raises(ValidationError, match="http"):
-        SubscriptionIn(name="desk", channel="webhook", target="ftp://hooks.example/x")
+    for target in ("ftp://hooks.example/x", "http://hooks.example:abc/", "https://", "hooks"):
+        with pytest.raises(ValidationError, match="http"):
+            SubscriptionIn(name="desk", channel="webhook", target=target)
     with pytest.raises(ValidationError):
         SubscriptionIn(name="desk", channel="webhook", target="https://h.example", secret="short")
 

@@ -27,8 +27,9 @@ from streams.attribution.feedback import (
 )
 from streams.attribution.labelled import LabelledBreak, labelled_breaks
 from streams.attribution.learner import IncompatibleCheckpoint, Learner, dumps, loads
-from streams.attribution.model import CAUSES, CauseModel
+from streams.attribution.model import CauseModel
 from streams.attribution.rules import attribute as rule_attribute
+from streams.domain.vocabulary import CAUSES
 from streams.recon import Recon, load_recon
 
 
