@@ -4,7 +4,7 @@ telling went — for admins; every change in the audit trail (never a webhook's 
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -51,20 +51,9 @@ class SubscriptionIn(BaseModel):
         return self
 
 
-class SubscriptionOut(BaseModel):
-    name: str
-    channel: str
-    target: str
-    recons: list[str] | None
-    severities: list[str] | None
-    kinds: list[str] | None
-    created_by: str
-    created_at: datetime
-    ended_at: datetime | None
-
-
-class NewSubscription(SubscriptionOut):
-    secret: str | None  # the webhook's signing key, shown once
+@dataclass(frozen=True)
+class NewSubscription(store.AlertSubscription):
+    secret: str | None = None  # the webhook's signing key, shown once
 
 
 class DeliveryOut(BaseModel):
@@ -76,7 +65,7 @@ class DeliveryOut(BaseModel):
     at: datetime
 
 
-@router.get("/api/alerts/subscriptions", response_model=list[SubscriptionOut])
+@router.get("/api/alerts/subscriptions", response_model=list[store.AlertSubscription])
 async def list_subscriptions(
     who: Admin, pool: Pool, ended: bool = Query(False, description="include ended ones")
 ) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ DELIVERED, FAILED, DEAD = "DELIVERED", "FAILED", "DEAD"
 
 
 @dataclass(frozen=True)
-class Listed:
+class AlertSubscription:
     """A subscription as the API shows it: never its secret."""
 
     name: str
@@ -43,9 +43,9 @@ async def subscribe(
     severities: list[str] | None,
     kinds: list[str] | None,
     created_by: str,
-) -> Listed | None:
+) -> AlertSubscription | None:
     """A new subscription; None if one of that name exists (ended or not)."""
-    async with conn.cursor(row_factory=class_row(Listed)) as cur:
+    async with conn.cursor(row_factory=class_row(AlertSubscription)) as cur:
         await cur.execute(
             """
             INSERT INTO alert_subscriptions
@@ -60,9 +60,9 @@ async def subscribe(
         return await cur.fetchone()
 
 
-async def end(conn: AsyncConnection[Any], name: str) -> Listed | None:
+async def end(conn: AsyncConnection[Any], name: str) -> AlertSubscription | None:
     """End a subscription (its deliveries stay); None if there is no active one of that name."""
-    async with conn.cursor(row_factory=class_row(Listed)) as cur:
+    async with conn.cursor(row_factory=class_row(AlertSubscription)) as cur:
         await cur.execute(
             """
             UPDATE alert_subscriptions SET ended_at = now()
@@ -75,8 +75,8 @@ async def end(conn: AsyncConnection[Any], name: str) -> Listed | None:
         return await cur.fetchone()
 
 
-async def listing(conn: AsyncConnection[Any], *, ended: bool = False) -> list[Listed]:
-    async with conn.cursor(row_factory=class_row(Listed)) as cur:
+async def listing(conn: AsyncConnection[Any], *, ended: bool = False) -> list[AlertSubscription]:
+    async with conn.cursor(row_factory=class_row(AlertSubscription)) as cur:
         await cur.execute(
             """
             SELECT name, channel, target, recons, severities, kinds, created_by, created_at,
