@@ -173,6 +173,13 @@ ROUTES = [
     Route("POST", "/api/model/rollback", "admin", lambda c, s: c.post(
         "/api/model/rollback", json={"version": 1})),
     Route("GET", "/metrics", "admin", _get("/metrics")),
+    Route("GET", "/api/alerts/subscriptions", "admin", _get("/api/alerts/subscriptions")),
+    Route("POST", "/api/alerts/subscriptions", "admin", lambda c, s: c.post(
+        "/api/alerts/subscriptions", json={"name": f"m{time.monotonic_ns()}",
+                                           "channel": "email", "target": "ops@x.example"})),
+    Route("DELETE", "/api/alerts/subscriptions/{name}", "admin", lambda c, s: c.delete(
+        "/api/alerts/subscriptions/no-such-subscription")),
+    Route("GET", "/api/alerts/deliveries", "admin", _get("/api/alerts/deliveries")),
 ]  # fmt: skip
 GRANTS = {
     "viewer": {"read"},
