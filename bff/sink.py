@@ -25,28 +25,32 @@ import logging
 import os
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import redis
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
 from bff.models import BreakOut
 from bff.store.breaks import StoredChange, newest_versions, store_breaks
+from streams import dead_letter
 from streams.avro import codec
-from streams.kafka import LIBRDKAFKA, DeliveryFailed, SafeProducer, client_config
+from streams.kafka import (
+    LIBRDKAFKA,
+    DeliveryFailed,
+    SafeProducer,
+    client_config,
+    mark_processed,
+)
 from streams.retry import Outage, Stopped, until_done_sync
 from streams.settings import Settings
 from streams.topics import Topics
-from streams.worker import raw_text
 
 log = logging.getLogger(__name__)
 BATCH = 500
 COMMIT_EVERY_MS = 1000
 PROBE_EVERY = 2.0  # seconds between checks of a Kafka that seems away
 BREAK = codec("Break")
-DEAD = codec("DeadLetter")
 
 
 def channel(prefix: str) -> str:
@@ -105,7 +109,7 @@ class BreakSink:
                 "bootstrap.servers": self.settings.kafka(),
                 "group.id": f"{self.settings.topic_prefix}-bff-sink",
                 "enable.auto.commit": True,
-                "enable.auto.offset.store": False,  # _done stores them
+                "enable.auto.offset.store": False,  # mark_processed stores them
                 "auto.commit.interval.ms": COMMIT_EVERY_MS,
                 "auto.offset.reset": "earliest",
             }
@@ -129,7 +133,7 @@ class BreakSink:
                     self.stored += len(stored)
                 if messages:
                     self._retry(dead.flush, self._kafka, (DeliveryFailed,))
-                    self._done(consumer, messages)
+                    mark_processed(consumer, messages)
         except Stopped:
             pass
         except Exception:
@@ -143,21 +147,6 @@ class BreakSink:
             if self._conn is not None:
                 self._conn.close()
             fanout.close()
-
-    @staticmethod
-    def _done(consumer: Consumer, messages: list[Message]) -> None:
-        """Mark a stored (or dead-lettered) batch for the background commit."""
-        after: dict[tuple[Any, Any], int] = {}  # (topic, partition): the next offset
-        for m in messages:
-            offset = m.offset()
-            if m.error() is None and offset is not None:
-                after[m.topic(), m.partition()] = offset + 1  # in order per partition
-        if not after:
-            return
-        try:
-            consumer.store_offsets(offsets=[TopicPartition(t, p, o) for (t, p), o in after.items()])
-        except KafkaException as exc:  # a partition went to another BFF meanwhile
-            log.info("offsets not stored (%s); the partition's new owner redoes them", exc)
 
     def _suspect_kafka(self, exc: KafkaException) -> None:
         self._kafka_suspect = True
@@ -260,17 +249,7 @@ class BreakSink:
         self._redis.recovered()
 
     def _dead_letter(self, dead: SafeProducer, where: str, raw: bytes | None, reason: str) -> None:
-        value = DEAD.encode(
-            {
-                "recon": "",
-                "source": "",
-                "location": where,
-                "raw": raw_text(raw),
-                "reason": reason,
-                "stage": "sink",
-                "at": datetime.now(UTC),
-            }
-        )
+        value = dead_letter.encode(location=where, raw=raw, reason=reason, stage="sink")
         log.warning("dead-lettered %s: %s", where, reason)
         dead.send(self.topics.deadletter, where.encode(), value)
         self.dead_lettered += 1

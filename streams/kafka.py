@@ -244,3 +244,19 @@ def committed_offsets(
         return out
     finally:
         consumer.close()
+
+
+def mark_processed(consumer: Consumer, messages: list[Message]) -> None:
+    """Store the offsets after a processed batch for the consumer's background commit
+    (``enable.auto.offset.store`` off): at least once, and the loop never blocks on a commit."""
+    after: dict[tuple[Any, Any], int] = {}  # (topic, partition): the next offset
+    for m in messages:
+        offset = m.offset()
+        if m.error() is None and offset is not None:
+            after[m.topic(), m.partition()] = offset + 1  # in order per partition
+    if not after:
+        return
+    try:
+        consumer.store_offsets(offsets=[TopicPartition(t, p, o) for (t, p), o in after.items()])
+    except KafkaException as exc:  # a partition went to another member meanwhile
+        log.info("offsets not stored (%s); the partition's new owner redoes them", exc)

@@ -7,14 +7,13 @@ import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
 import psycopg
 
-from streams.avro import codec
 from streams.database import load_recons
+from streams.dead_letter import encode as dead_letter_message
 from streams.kafka_security import faust_credentials
 from streams.recon import Recon
 from streams.retry import Backoff, Outage
@@ -212,19 +211,6 @@ class ReconRegistry:
         return found
 
 
-RAW_LIMIT = 64 * 1024  # bytes of the bad input a dead letter keeps (it must fit in Kafka)
-
-
-def raw_text(raw: bytes | None) -> str:
-    """The bad input as dead-letter text: undecodable bytes escaped, at most RAW_LIMIT."""
-    if raw is None:
-        return ""
-    text = raw[:RAW_LIMIT].decode("utf-8", "backslashreplace")
-    if len(raw) > RAW_LIMIT:
-        text += f"... (truncated: {len(raw)} bytes in all)"
-    return text
-
-
 async def dead_letter(
     topic: faust.TopicT,
     *,
@@ -236,16 +222,8 @@ async def dead_letter(
     stage: str,
 ) -> None:
     """Publish a message a worker cannot process, with the reason, instead of dropping it."""
-    value = codec("DeadLetter").encode(
-        {
-            "recon": recon,
-            "source": source,
-            "location": location,
-            "raw": raw_text(raw),
-            "reason": reason,
-            "stage": stage,
-            "at": datetime.now(UTC),
-        }
+    value = dead_letter_message(
+        location=location, raw=raw, reason=reason, stage=stage, recon=recon, source=source
     )
     log.warning("dead-lettered %s: %s", location, reason)
     await topic.send(key=location.encode(), value=value)

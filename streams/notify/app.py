@@ -25,11 +25,12 @@ from typing import Any
 
 import httpx
 import psycopg
-from confluent_kafka import OFFSET_END, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, Message, TopicPartition
 from psycopg_pool import AsyncConnectionPool
 
+from streams import dead_letter
 from streams.avro import codec
-from streams.kafka import SafeProducer, client_config
+from streams.kafka import SafeProducer, client_config, mark_processed
 from streams.notify import channels, message, store
 from streams.notify.config import NotifyConfig, SmtpConfig
 from streams.notify.subscriptions import Subscription
@@ -37,7 +38,6 @@ from streams.notify.surges import SurgeWatch
 from streams.retry import Outage, until_done
 from streams.settings import Settings
 from streams.topics import Topics
-from streams.worker import raw_text
 
 log = logging.getLogger(__name__)
 ALERT = codec("Alert")
@@ -93,7 +93,7 @@ class Notifier:
                     if messages:
                         await self.handle(messages)
                         await asyncio.to_thread(self.producer.flush)
-                        _done(consumer, messages)
+                        mark_processed(consumer, messages)
             finally:
                 await asyncio.to_thread(consumer.close)
 
@@ -233,28 +233,7 @@ class Notifier:
         return await until_done(attempt, self.postgres, (psycopg.OperationalError,))
 
     def _dead_letter(self, where: str, raw: bytes | None, reason: str, recon: str) -> None:
-        value = DEAD_LETTER.encode(
-            {
-                "recon": recon,
-                "source": "",
-                "location": where,
-                "raw": raw_text(raw),
-                "reason": reason,
-                "stage": "notify",
-                "at": datetime.now(UTC),
-            }
+        value = dead_letter.encode(
+            location=where, raw=raw, reason=reason, stage="notify", recon=recon
         )
         self.producer.send(self.topics.deadletter, where.encode(), value)
-
-
-def _done(consumer: Consumer, messages: list[Message]) -> None:
-    """Mark a delivered batch for the background commit."""
-    after: dict[tuple[Any, Any], int] = {}
-    for m in messages:
-        offset = m.offset()
-        if m.error() is None and offset is not None:
-            after[m.topic(), m.partition()] = offset + 1
-    try:
-        consumer.store_offsets(offsets=[TopicPartition(t, p, o) for (t, p), o in after.items()])
-    except KafkaException as exc:  # a partition went to another notifier meanwhile
-        log.info("offsets not stored (%s); the partition's new owner redoes them", exc)
