@@ -25,7 +25,13 @@ const CONNECTION_LABEL: Record<Connection, string> = {
   disconnected: 'Disconnected',
 };
 
-const STATUS_LABEL: Record<StatusFilter, string> = { open: 'Open', resolved: 'Resolved', all: 'All' };
+const STATUS_LABEL: Record<StatusFilter, string> = {
+  open: 'Open',
+  in_review: 'In review',
+  resolved: 'Resolved',
+  closed: 'Closed',
+  all: 'All',
+};
 
 interface LiveIndicatorProps {
   connection: Connection;

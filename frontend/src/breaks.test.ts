@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   defaultFilter,
+  isNewer,
   emptyIndex,
   mergeBreak,
   mergeBreaks,
@@ -29,6 +30,13 @@ function brk(over: Partial<Break> = {}): Break {
     first_seen: '2026-11-26T15:00:00Z',
     updated_at: '2026-11-26T15:00:05Z',
     version: 1,
+    revision: 0,
+    owner: null,
+    close_reason: null,
+    close_note: null,
+    tags: [],
+    proposal: null,
+    materiality: null,
     ...over,
   };
 }
@@ -155,6 +163,63 @@ describe('parseBreak', () => {
     expect(parseBreak('x')).toBeNull();
     expect(parseBreak({ ...brk(), break_id: '' })).toBeNull();
     expect(parseBreak({ ...brk(), version: '3' })).toBeNull();
-    expect(parseBreak({ ...brk(), status: 'CLOSED' })).toBeNull();
+    expect(parseBreak({ ...brk(), status: 'PENDING' })).toBeNull();
+  });
+});
+
+describe('workflow revisions: (version, revision) ordering', () => {
+  it('a higher revision of the same version replaces the known break', () => {
+    const idx = mergeBreak(emptyIndex(), brk({ version: 3, revision: 1, status: 'OPEN' }));
+    const after = mergeBreak(idx, brk({ version: 3, revision: 2, status: 'IN_REVIEW', owner: 'alice' }));
+    expect(after.get('b-1')).toMatchObject({ status: 'IN_REVIEW', owner: 'alice', revision: 2 });
+  });
+
+  it('an older revision or an older version never wins', () => {
+    const idx = mergeBreak(emptyIndex(), brk({ version: 3, revision: 2, status: 'CLOSED' }));
+    expect(mergeBreak(idx, brk({ version: 3, revision: 1, status: 'OPEN' }))).toBe(idx);
+    expect(mergeBreak(idx, brk({ version: 3, revision: 2, status: 'OPEN' }))).toBe(idx);
+    expect(mergeBreak(idx, brk({ version: 2, revision: 9, status: 'OPEN' }))).toBe(idx);
+    expect(mergeBreaks(idx, [brk({ version: 2, revision: 10 }), brk({ version: 3, revision: 0 })])).toBe(idx);
+  });
+
+  it('a newer version wins whatever its revision', () => {
+    expect(isNewer({ version: 4, revision: 0 }, { version: 3, revision: 7 })).toBe(true);
+    expect(isNewer({ version: 3, revision: 7 }, { version: 4, revision: 0 })).toBe(false);
+    const idx = mergeBreaks(emptyIndex(), [brk({ version: 3, revision: 7 }), brk({ version: 4, revision: 0, status: 'RESOLVED' })]);
+    expect(idx.get('b-1')).toMatchObject({ version: 4, revision: 0, status: 'RESOLVED' });
+  });
+
+  it('parses the workflow fields, with defaults for an older payload', () => {
+    const old = parseBreak({ break_id: 'x', version: 1, recon: 'r', status: 'OPEN' });
+    expect(old).toMatchObject({ revision: 0, owner: null, tags: [], proposal: null, close_reason: null, materiality: null });
+    const b = parseBreak({
+      break_id: 'x',
+      version: 2,
+      revision: 5,
+      recon: 'r',
+      status: 'CLOSED',
+      owner: 'team:ops',
+      tags: ['q4', 7],
+      close_reason: 'auto:ROUNDING',
+      proposal: { action: 'WRITE_OFF', reason: 'WRITTEN_OFF', note: null, amount: '12.50', by: 'alice', at: '2026-12-03T15:00:00Z' },
+      materiality: '12.50',
+    });
+    expect(b).toMatchObject({ revision: 5, status: 'CLOSED', owner: 'team:ops', tags: ['q4'], close_reason: 'auto:ROUNDING' });
+    expect(b?.proposal).toEqual({ action: 'WRITE_OFF', reason: 'WRITTEN_OFF', note: null, amount: '12.50', by: 'alice', at: '2026-12-03T15:00:00Z' });
+    expect(parseBreak({ break_id: 'x', version: 1, recon: 'r', status: 'BOGUS' })).toBeNull();
+  });
+
+  it('the open view holds OPEN and IN_REVIEW; closed and in-review views their own', () => {
+    const idx = mergeBreaks(emptyIndex(), [
+      brk({ break_id: 'o', status: 'OPEN' }),
+      brk({ break_id: 'r', status: 'IN_REVIEW' }),
+      brk({ break_id: 'c', status: 'CLOSED' }),
+      brk({ break_id: 's', status: 'RESOLVED' }),
+    ]);
+    const ids = (f: typeof defaultFilter) => selectBreaks(idx, f).map((b) => b.break_id).sort();
+    expect(ids(defaultFilter)).toEqual(['o', 'r']);
+    expect(ids({ ...defaultFilter, status: 'in_review' })).toEqual(['r']);
+    expect(ids({ ...defaultFilter, status: 'closed' })).toEqual(['c']);
+    expect(summarize(idx)).toMatchObject({ total: 4, open: 2, resolved: 1, closed: 1 });
   });
 });

@@ -1,7 +1,7 @@
 // Pure state logic of the workstation: merging live updates into the set of known
 // breaks, and selecting / summarising them for the views. No React, no I/O.
 
-import type { Break, Cause, Status } from './types';
+import { PROPOSAL_ACTIONS, STATUSES, type Break, type Cause, type Proposal, type Status } from './types';
 
 /** All known breaks by break_id. Treated as immutable: every change returns a new map. */
 export type BreakIndex = ReadonlyMap<string, Break>;
@@ -9,13 +9,23 @@ export type BreakIndex = ReadonlyMap<string, Break>;
 export const emptyIndex = (): BreakIndex => new Map();
 
 /**
- * Merge one break into the index. The break with the highest `version` wins: an older
- * (or equal) version arriving later never overwrites what is already known. Returns the
- * same index instance when nothing changed, so callers can skip re-rendering.
+ * Whether `incoming` is newer than `current`: breaks are ordered by (version, revision) —
+ * the data's version first, then the workflow's revision within it (a missing revision
+ * counts as 0).
+ */
+export function isNewer(incoming: Pick<Break, 'version' | 'revision'>, current: Pick<Break, 'version' | 'revision'>): boolean {
+  if (incoming.version !== current.version) return incoming.version > current.version;
+  return (incoming.revision ?? 0) > (current.revision ?? 0);
+}
+
+/**
+ * Merge one break into the index. The break with the highest (version, revision) wins:
+ * an older (or equal) one arriving later never overwrites what is already known. Returns
+ * the same index instance when nothing changed, so callers can skip re-rendering.
  */
 export function mergeBreak(index: BreakIndex, incoming: Break): BreakIndex {
   const current = index.get(incoming.break_id);
-  if (current !== undefined && current.version >= incoming.version) return index;
+  if (current !== undefined && !isNewer(incoming, current)) return index;
   const next = new Map(index);
   next.set(incoming.break_id, incoming);
   return next;
@@ -26,15 +36,16 @@ export function mergeBreaks(index: BreakIndex, incoming: Iterable<Break>): Break
   let next: Map<string, Break> | null = null;
   for (const b of incoming) {
     const current = (next ?? index).get(b.break_id);
-    if (current !== undefined && current.version >= b.version) continue;
+    if (current !== undefined && !isNewer(b, current)) continue;
     if (next === null) next = new Map(index);
     next.set(b.break_id, b);
   }
   return next ?? index;
 }
 
-export type StatusFilter = 'open' | 'resolved' | 'all';
-export const STATUS_FILTERS: readonly StatusFilter[] = ['open', 'resolved', 'all'];
+/** open = not settled yet (OPEN and IN_REVIEW, as `greenai breaks --status open`) */
+export type StatusFilter = 'open' | 'in_review' | 'resolved' | 'closed' | 'all';
+export const STATUS_FILTERS: readonly StatusFilter[] = ['open', 'in_review', 'resolved', 'closed', 'all'];
 
 export interface BreakFilter {
   status: StatusFilter;
@@ -46,13 +57,18 @@ export interface BreakFilter {
 
 export const defaultFilter: BreakFilter = { status: 'open', recon: null, cause: null };
 
-const STATUS_OF: Record<Exclude<StatusFilter, 'all'>, Status> = {
-  open: 'OPEN',
-  resolved: 'RESOLVED',
+const STATUS_OF: Record<Exclude<StatusFilter, 'all'>, readonly Status[]> = {
+  open: ['OPEN', 'IN_REVIEW'],
+  in_review: ['IN_REVIEW'],
+  resolved: ['RESOLVED'],
+  closed: ['CLOSED'],
 };
 
+/** Settled breaks: resolved by the data or closed by a person or rule. */
+export const isSettled = (b: Pick<Break, 'status'>): boolean => b.status === 'RESOLVED' || b.status === 'CLOSED';
+
 export function matchesFilter(b: Break, f: BreakFilter): boolean {
-  if (f.status !== 'all' && b.status !== STATUS_OF[f.status]) return false;
+  if (f.status !== 'all' && !STATUS_OF[f.status].includes(b.status)) return false;
   if (f.recon !== null && b.recon !== f.recon) return false;
   if (f.cause === 'PENDING') return b.cause === null;
   if (f.cause !== null && b.cause !== f.cause) return false;
@@ -77,6 +93,8 @@ export interface Summary {
   total: number;
   open: number;
   resolved: number;
+  /** closed by a person or an auto-close rule */
+  closed: number;
   /** open breaks by cause; key 'PENDING' counts open breaks not yet attributed */
   openByCause: Partial<Record<Cause | 'PENDING', number>>;
   /** open breaks the Discriminator escalated */
@@ -89,12 +107,16 @@ export interface Summary {
 
 /** Header counts. `recon` narrows them to one reconciliation (null = all). */
 export function summarize(index: BreakIndex, recon: string | null = null): Summary {
-  const s: Summary = { total: 0, open: 0, resolved: 0, openByCause: {}, escalated: 0, queued: 0, p1: 0 };
+  const s: Summary = { total: 0, open: 0, resolved: 0, closed: 0, openByCause: {}, escalated: 0, queued: 0, p1: 0 };
   for (const b of index.values()) {
     if (recon !== null && b.recon !== recon) continue;
     s.total += 1;
     if (b.status === 'RESOLVED') {
       s.resolved += 1;
+      continue;
+    }
+    if (b.status === 'CLOSED') {
+      s.closed += 1;
       continue;
     }
     s.open += 1;
@@ -117,7 +139,8 @@ export function parseBreak(value: unknown): Break | null {
   if (typeof v.break_id !== 'string' || v.break_id === '') return null;
   if (typeof v.version !== 'number' || !Number.isFinite(v.version)) return null;
   if (typeof v.recon !== 'string') return null;
-  if (v.status !== 'OPEN' && v.status !== 'RESOLVED') return null;
+  if (!(STATUSES as readonly unknown[]).includes(v.status)) return null;
+  const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
   return {
     ...(v as unknown as Break),
     key: (typeof v.key === 'object' && v.key !== null ? v.key : {}) as Break['key'],
@@ -128,5 +151,28 @@ export function parseBreak(value: unknown): Break | null {
     confidence: typeof v.confidence === 'number' ? v.confidence : null,
     disposition: (v.disposition as Break['disposition'] | undefined) ?? null,
     priority: typeof v.priority === 'number' ? v.priority : null,
+    revision: typeof v.revision === 'number' && Number.isFinite(v.revision) ? v.revision : 0,
+    owner: str(v.owner),
+    close_reason: str(v.close_reason),
+    close_note: str(v.close_note),
+    tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : [],
+    proposal: parseProposal(v.proposal),
+    materiality: typeof v.materiality === 'string' || typeof v.materiality === 'number' ? String(v.materiality) : null,
+  };
+}
+
+/** A pending proposal, or null when there is none (or it is not one). */
+export function parseProposal(value: unknown): Proposal | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const p = value as Record<string, unknown>;
+  if (!(PROPOSAL_ACTIONS as readonly unknown[]).includes(p.action)) return null;
+  if (typeof p.by !== 'string') return null;
+  return {
+    action: p.action as Proposal['action'],
+    reason: typeof p.reason === 'string' ? p.reason : '',
+    note: typeof p.note === 'string' ? p.note : null,
+    amount: typeof p.amount === 'string' || typeof p.amount === 'number' ? String(p.amount) : null,
+    by: p.by,
+    at: typeof p.at === 'string' ? p.at : '',
   };
 }

@@ -3,8 +3,10 @@
 import type { Cause, Disposition, Kind, Status } from './types';
 import { CAUSE_LABEL, dispositionName, formatConfidence } from './format';
 
+const STATUS_NAME: Record<Status, string> = { OPEN: 'Open', IN_REVIEW: 'In review', RESOLVED: 'Resolved', CLOSED: 'Closed' };
+
 export function StatusTag({ status }: { status: Status }) {
-  return <span className={`tag status-${status.toLowerCase()}`}>{status === 'OPEN' ? 'Open' : 'Resolved'}</span>;
+  return <span className={`tag status-${status.toLowerCase()}`}>{STATUS_NAME[status] ?? status}</span>;
 }
 
 export function KindTag({ kind }: { kind: Kind }) {

@@ -5,7 +5,7 @@
 export const KINDS = ['MISMATCH', 'MISSING', 'DUPLICATE'] as const;
 export type Kind = (typeof KINDS)[number];
 
-export const STATUSES = ['OPEN', 'RESOLVED'] as const;
+export const STATUSES = ['OPEN', 'IN_REVIEW', 'RESOLVED', 'CLOSED'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export const CAUSES = [
@@ -55,4 +55,31 @@ export interface Break {
   first_seen: string;
   updated_at: string;
   version: number;
+  // ---- the exception workflow (absent from older payloads: parseBreak fills defaults) ----
+  /** workflow changes within one version; a break is ordered by (version, revision) */
+  revision: number;
+  /** a user name, "team:<name>", or null (unassigned) */
+  owner: string | null;
+  /** e.g. "auto:ROUNDING" (a rule) or a person's reason code such as "WRITTEN_OFF" */
+  close_reason: string | null;
+  close_note: string | null;
+  tags: string[];
+  /** a maker's pending proposal awaiting an approver */
+  proposal: Proposal | null;
+  /** the amount at stake in the recon's reporting currency, as decimal text */
+  materiality: string | null;
+  /** source -> {field: text}: every source's full record (when the BFF sends them) */
+  records?: Record<string, Record<string, string | null>>;
+}
+
+export const PROPOSAL_ACTIONS = ['CLOSE', 'WRITE_OFF'] as const;
+export type ProposalAction = (typeof PROPOSAL_ACTIONS)[number];
+
+export interface Proposal {
+  action: ProposalAction;
+  reason: string;
+  note: string | null;
+  amount: string | null;
+  by: string;
+  at: string;
 }
