@@ -425,7 +425,7 @@ async function send(path: string, init: RequestInit, opts: ApiFetchOptions = {})
   }
 }
 
-async function requestJson(path: string, init: RequestInit, opts: ApiFetchOptions = {}): Promise<unknown> {
+export async function requestJson(path: string, init: RequestInit, opts: ApiFetchOptions = {}): Promise<unknown> {
   const res = await send(path, init, opts);
   const body = await readBody(res);
   if (!res.ok) throw new ApiError(errorMessage(res.status, res.statusText, body), res.status);

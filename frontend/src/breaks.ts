@@ -176,3 +176,27 @@ export function parseProposal(value: unknown): Proposal | null {
     at: typeof p.at === 'string' ? p.at : '',
   };
 }
+
+/** The owner filter: every break, mine, unassigned, or one owner (a user or "team:x"). */
+export type OwnerFilter = { kind: 'any' } | { kind: 'mine' } | { kind: 'unassigned' } | { kind: 'owner'; owner: string };
+export const ANY_OWNER: OwnerFilter = { kind: 'any' };
+
+export function matchesOwner(b: Pick<Break, 'owner'>, f: OwnerFilter, username: string | null): boolean {
+  switch (f.kind) {
+    case 'any':
+      return true;
+    case 'mine':
+      return username !== null && b.owner === username;
+    case 'unassigned':
+      return b.owner === null;
+    case 'owner':
+      return b.owner === f.owner;
+  }
+}
+
+/** Distinct owners, sorted, for the owner filter. */
+export function ownerNames(index: BreakIndex): string[] {
+  const names = new Set<string>();
+  for (const b of index.values()) if (b.owner) names.add(b.owner);
+  return [...names].sort();
+}

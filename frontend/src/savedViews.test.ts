@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadViews, SAVED_VIEWS_KEY, storeViews, withView, withoutView, type KeyValueStore, type SavedView } from './savedViews';
+
+function memory(initial: Record<string, string> = {}): KeyValueStore & { data: Record<string, string> } {
+  const data = { ...initial };
+  return { data, getItem: (k) => data[k] ?? null, setItem: (k, v) => void (data[k] = v) };
+}
+
+const mine: SavedView = {
+  name: 'My FX',
+  filter: { status: 'in_review', recon: 'trades', cause: 'FX' },
+  owner: { kind: 'mine' },
+  search: 'T-10',
+};
+
+describe('saved views', () => {
+  it('round-trip through storage', () => {
+    const store = memory();
+    const team: SavedView = { name: 'Ops queue', filter: { status: 'open', recon: null, cause: null }, owner: { kind: 'owner', owner: 'team:ops' }, search: '' };
+    storeViews(store, withView(withView([], mine), team));
+    expect(loadViews(store)).toEqual([mine, team]);
+  });
+
+  it('a view of the same name replaces the old one', () => {
+    const views = withView([mine], { ...mine, name: 'my fx', search: '' });
+    expect(views).toHaveLength(1);
+    expect(views[0]?.search).toBe('');
+    expect(withoutView(views, 'my fx')).toEqual([]);
+  });
+
+  it('bad storage is no views; unknown values fall back', () => {
+    expect(loadViews(memory({ [SAVED_VIEWS_KEY]: '{nope' }))).toEqual([]);
+    expect(loadViews(null)).toEqual([]);
+    const store = memory({
+      [SAVED_VIEWS_KEY]: JSON.stringify([{ name: 'x', filter: { status: 'bogus', cause: 'NOPE' }, owner: { kind: 'who' } }, { name: '' }]),
+    });
+    expect(loadViews(store)).toEqual([{ name: 'x', filter: { status: 'open', recon: null, cause: null }, owner: { kind: 'any' }, search: '' }]);
+  });
+});
