@@ -11,6 +11,10 @@ import { AnalystActions } from './AnalystActions';
 import { DecisionHistory } from './DecisionHistory';
 import { BreakAudit } from './BreakAudit';
 import { can, deniedReason, type Me } from './session';
+import { BreakWorkflow } from './BreakWorkflow';
+import { CommentThread } from './CommentThread';
+import { TagEditor } from './TagEditor';
+import { SourceRecords } from './SourceRecords';
 
 function sourcesOf(b: Break): string[] {
   const seen = new Set<string>();
@@ -81,6 +85,8 @@ export function DetailPanel({ brk, me, onClose, onOpenAudit }: Props) {
         </dl>
       </section>
 
+      <BreakWorkflow key={`workflow:${brk.break_id}`} brk={brk} me={me} />
+
       <AnalystActions
         key={`actions:${brk.break_id}`}
         brk={brk}
@@ -129,6 +135,17 @@ export function DetailPanel({ brk, me, onClose, onOpenAudit }: Props) {
         )}
       </section>
 
+      <SourceRecords brk={brk} />
+
+      <TagEditor key={`tags:${brk.break_id}`} breakId={brk.break_id} tags={brk.tags} mayTag={can(me, 'label')} />
+
+      <CommentThread
+        key={`comments:${brk.break_id}`}
+        breakId={brk.break_id}
+        revision={`${brk.version}.${brk.revision}`}
+        mayComment={can(me, 'comment')}
+      />
+
       <section>
         <h3>Explanation</h3>
         {brk.explanation.length === 0 ? (
@@ -173,6 +190,8 @@ export function DetailPanel({ brk, me, onClose, onOpenAudit }: Props) {
           <dd className="num">{formatTimestamp(brk.updated_at)} UTC</dd>
           <dt>Version</dt>
           <dd className="num">{brk.version}</dd>
+          <dt>Revision</dt>
+          <dd className="num">{brk.revision}</dd>
         </dl>
       </section>
 
