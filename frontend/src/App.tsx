@@ -1,14 +1,30 @@
 // The ReconWorkstation: the session first (GET api/auth/me; the sign-in page while there
 // is none, and again as soon as any call answers 401), then the workstation of the
 // signed-in user — the top bar (pages, live indicator, the user), the blotter (summary,
-// filters, grid, detail panel) or the audit page for users with the `audit` permission.
+// filters, saved views, grid with a bulk action bar, detail panel), the audit page for
+// users with the `audit` permission, or the approval queue for users with `approve`.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { Account } from './Account';
 import { beginSession, fetchMe, onSessionEnded } from './api';
 import { emptyAuditFilter, type AuditFilter } from './audit';
 import { AuditPage } from './AuditPage';
-import { reconNames, selectBreaks, summarize, STATUS_FILTERS, type BreakFilter, type StatusFilter } from './breaks';
+import {
+  ANY_OWNER,
+  matchesOwner,
+  ownerNames,
+  reconNames,
+  selectBreaks,
+  summarize,
+  STATUS_FILTERS,
+  type BreakFilter,
+  type OwnerFilter,
+  type StatusFilter,
+} from './breaks';
+import { ApprovalQueue } from './ApprovalQueue';
+import { BulkBar } from './BulkBar';
+import { bulkActions } from './workflow';
+import { browserStore, loadViews, storeViews, withView, withoutView, type SavedView } from './savedViews';
 import { BreakGrid } from './BreakGrid';
 import { DetailPanel } from './DetailPanel';
 import { can, signInErrorOf, withoutSignInError, type Me } from './session';
@@ -151,8 +167,16 @@ const plainClick = (e: MouseEvent): boolean => e.button === 0 && !e.metaKey && !
 function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const live = useLiveBreaks();
   const mayAudit = can(me, 'audit');
+  const mayApprove = can(me, 'approve');
   const initial = useMemo(() => readUrlState(window.location.search), []);
-  const [page, setPage] = useState<Page>(initial.page === 'audit' && mayAudit ? 'audit' : 'breaks');
+  const allowedPage = useCallback(
+    (p: Page): Page => (p === 'audit' && mayAudit ? 'audit' : p === 'approvals' && mayApprove ? 'approvals' : 'breaks'),
+    [mayAudit, mayApprove],
+  );
+  const [page, setPage] = useState<Page>(() => allowedPage(initial.page));
+  const [owner, setOwner] = useState<OwnerFilter>(ANY_OWNER);
+  const [views, setViews] = useState<SavedView[]>(() => loadViews(browserStore()));
+  const [checked, setChecked] = useState<ReadonlySet<string>>(() => new Set());
   const [filter, setFilter] = useState<BreakFilter>(initial.view.filter);
   const [search, setSearch] = useState(initial.view.search);
   const [selectedId, setSelectedId] = useState<string | null>(initial.view.selectedId);
@@ -173,7 +197,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   useEffect(() => {
     const onPop = () => {
       const s = readUrlState(window.location.search);
-      const next: Page = s.page === 'audit' && mayAudit ? 'audit' : 'breaks';
+      const next: Page = allowedPage(s.page);
       urlPage.current = next;
       setPage(next);
       if (next === 'audit') setAuditFilter(s.audit);
@@ -185,7 +209,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
-  }, [mayAudit]);
+  }, [allowedPage]);
 
   const hrefOf = (p: Page): string =>
     `${window.location.pathname}${writeUrlState({ page: p, view: { filter, search, selectedId }, audit: auditFilter })}`;
@@ -196,7 +220,40 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   };
 
   const recons = useMemo(() => reconNames(live.index), [live.index]);
-  const rows = useMemo(() => selectBreaks(live.index, filter), [live.index, filter]);
+  const rows = useMemo(
+    () => selectBreaks(live.index, filter).filter((b) => matchesOwner(b, owner, me.username)),
+    [live.index, filter, owner, me.username],
+  );
+  const owners = useMemo(() => ownerNames(live.index), [live.index]);
+  // the ticked rows that are still in the view (a filter change drops the others)
+  const checkedIds = useMemo(() => rows.filter((b) => checked.has(b.break_id)).map((b) => b.break_id), [rows, checked]);
+  const onCheck = useCallback((ids: string[], on: boolean) => {
+    setChecked((prev) => {
+      const next = new Set(prev);
+      for (const id of ids) if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }, []);
+  const saveView = () => {
+    const name = window.prompt('Name this view (its filters and search):')?.trim();
+    if (!name) return;
+    const next = withView(views, { name, filter, owner, search });
+    setViews(next);
+    storeViews(browserStore(), next);
+  };
+  const applyView = (name: string) => {
+    const v = views.find((x) => x.name === name);
+    if (!v) return;
+    setFilter(v.filter);
+    setOwner(v.owner);
+    setSearch(v.search);
+  };
+  const deleteView = (name: string) => {
+    const next = withoutView(views, name);
+    setViews(next);
+    storeViews(browserStore(), next);
+  };
   const summary = useMemo(() => summarize(live.index, filter.recon), [live.index, filter.recon]);
   const selected = selectedId === null ? undefined : live.index.get(selectedId);
   const onVisibleCount = useCallback((n: number) => setVisible(n), []);
@@ -223,7 +280,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [page]);
 
-  const filtersActive = filter.recon !== null || filter.cause !== null || search !== '';
+  const filtersActive = filter.recon !== null || filter.cause !== null || search !== '' || owner.kind !== 'any';
 
   return (
     <div className="app" data-page={page}>
@@ -240,6 +297,16 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
             <a href={hrefOf('breaks')} aria-current={page === 'breaks' ? 'page' : undefined} onClick={navigate('breaks')} data-testid="nav-breaks">
               Breaks
             </a>
+            {mayApprove && (
+              <a
+                href={hrefOf('approvals')}
+                aria-current={page === 'approvals' ? 'page' : undefined}
+                onClick={navigate('approvals')}
+                data-testid="nav-approvals"
+              >
+                Approvals
+              </a>
+            )}
             {mayAudit && (
               <a href={hrefOf('audit')} aria-current={page === 'audit' ? 'page' : undefined} onClick={navigate('audit')} data-testid="nav-audit">
                 Audit
@@ -255,6 +322,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 
       {page === 'audit' ? (
         <AuditPage filter={auditFilter} onFilter={setAuditFilter} onOpenBreak={openBreak} recons={recons} />
+      ) : page === 'approvals' ? (
+        <ApprovalQueue me={me} liveStamp={live.index} onOpenBreak={openBreak} />
       ) : (
         blotter()
       )}
@@ -318,6 +387,57 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
                 {filter.recon !== null && !recons.includes(filter.recon) && <option value={filter.recon}>{filter.recon}</option>}
               </select>
             </label>
+            <label className="field">
+              <span>Owner</span>
+              <select
+                data-testid="owner-filter"
+                value={owner.kind === 'owner' ? `=${owner.owner}` : owner.kind}
+                onChange={(e) => {
+                  const v = e.target.value;
+                  setOwner(v.startsWith('=') ? { kind: 'owner', owner: v.slice(1) } : v === 'mine' || v === 'unassigned' ? { kind: v } : ANY_OWNER);
+                }}
+              >
+                <option value="any">Anyone</option>
+                <option value="mine">Mine</option>
+                <option value="unassigned">Unassigned</option>
+                {owners.map((o) => (
+                  <option key={o} value={`=${o}`}>
+                    {o}
+                  </option>
+                ))}
+                {owner.kind === 'owner' && !owners.includes(owner.owner) && <option value={`=${owner.owner}`}>{owner.owner}</option>}
+              </select>
+            </label>
+            <label className="field">
+              <span>View</span>
+              <select data-testid="saved-views" value="" onChange={(e) => applyView(e.target.value)}>
+                <option value="">{views.length === 0 ? 'No saved views' : 'Saved views…'}</option>
+                {views.map((v) => (
+                  <option key={v.name} value={v.name}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="button" className="link" onClick={saveView} data-testid="save-view" title="Save the current filters as a named view">
+              Save view
+            </button>
+            {views.length > 0 && (
+              <select
+                className="link"
+                data-testid="delete-view"
+                value=""
+                aria-label="Delete a saved view"
+                onChange={(e) => e.target.value && deleteView(e.target.value)}
+              >
+                <option value="">Delete view…</option>
+                {views.map((v) => (
+                  <option key={v.name} value={v.name}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
+            )}
             {filter.cause !== null && (
               <button type="button" className="pill" onClick={() => setFilter((f) => ({ ...f, cause: null }))} title="Clear cause filter">
                 Cause: {CAUSE_LABEL[filter.cause]} ×
@@ -338,6 +458,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
                 className="link"
                 onClick={() => {
                   setFilter((f) => ({ ...f, recon: null, cause: null }));
+                  setOwner(ANY_OWNER);
                   setSearch('');
                 }}
               >
@@ -348,6 +469,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
               {visible} of {live.index.size} breaks
             </span>
           </div>
+
+          <BulkBar me={me} ids={checkedIds} onClear={() => setChecked(new Set())} />
 
           <main className={`workspace${selected ? ' with-detail' : ''}`}>
             <BreakGrid
@@ -360,6 +483,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
               live={live.connection === 'live'}
               synced={live.synced}
               onVisibleCount={onVisibleCount}
+              checked={checked}
+              onCheck={bulkActions(me).length > 0 ? onCheck : undefined}
             />
             {selected && (
               <DetailPanel brk={selected} me={me} onClose={() => setSelectedId(null)} onOpenAudit={mayAudit ? openAudit : undefined} />

@@ -114,6 +114,29 @@ const columns = [
     sortingFn: byPriority,
     cell: (c) => <DispositionTag disposition={c.row.original.disposition} priority={c.row.original.priority} />,
   }),
+  col.accessor((b) => b.owner ?? '', {
+    id: 'owner',
+    header: 'Owner',
+    size: 110,
+    cell: (c) => (c.getValue() ? <span title={c.getValue()}>{c.getValue()}</span> : <span className="muted">—</span>),
+  }),
+  col.accessor((b) => b.tags.join(' '), {
+    id: 'tags',
+    header: 'Tags',
+    size: 110,
+    cell: (c) =>
+      c.row.original.tags.length === 0 ? (
+        <span className="muted">—</span>
+      ) : (
+        <span title={c.getValue()}>{c.row.original.tags.join(', ')}</span>
+      ),
+  }),
+  col.accessor((b) => b.close_reason ?? '', {
+    id: 'close_reason',
+    header: 'Close reason',
+    size: 120,
+    cell: (c) => (c.getValue() ? <span className="mono">{c.getValue()}</span> : <span className="muted">—</span>),
+  }),
   col.accessor('first_seen', {
     id: 'first_seen',
     header: 'First seen (UTC)',
@@ -153,9 +176,12 @@ interface Props {
   live: boolean;
   synced: boolean;
   onVisibleCount: (n: number) => void;
+  /** the rows ticked for a bulk action (omit both to hide the tick column) */
+  checked?: ReadonlySet<string> | undefined;
+  onCheck?: ((ids: string[], on: boolean) => void) | undefined;
 }
 
-export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loaded, live, synced, onVisibleCount }: Props) {
+export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loaded, live, synced, onVisibleCount, checked, onCheck }: Props) {
   const [sorting, setSorting] = useState<SortingState>(DEFAULT_SORT);
   const scrollRef = useRef<HTMLDivElement>(null);
 
@@ -207,6 +233,17 @@ export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loa
         onClick={() => onSelect(b.break_id === selectedId ? null : b.break_id)}
         aria-selected={b.break_id === selectedId}
       >
+        {onCheck && (
+          <td className="c-select" onClick={(e) => e.stopPropagation()}>
+            <input
+              type="checkbox"
+              aria-label={`Select break ${b.break_id}`}
+              data-testid="row-check"
+              checked={checked?.has(b.break_id) ?? false}
+              onChange={(e) => onCheck([b.break_id], e.target.checked)}
+            />
+          </td>
+        )}
         {row.getVisibleCells().map((cell) => (
           <td key={cell.id} className={`c-${cell.column.id}`}>
             {flexRender(cell.column.columnDef.cell, cell.getContext())}
@@ -238,7 +275,8 @@ export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loa
   const items = virtual ? virtualizer.getVirtualItems() : [];
   const padTop = virtual && items.length > 0 ? items[0]!.start : 0;
   const padBottom = virtual && items.length > 0 ? virtualizer.getTotalSize() - items[items.length - 1]!.end : 0;
-  const colCount = table.getVisibleLeafColumns().length;
+  const colCount = table.getVisibleLeafColumns().length + (onCheck ? 1 : 0);
+  const allChecked = onCheck !== undefined && rows.length > 0 && rows.every((r) => checked?.has(r.id));
 
   return (
     <div
@@ -253,8 +291,9 @@ export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loa
       data-rows={rows.length}
       data-virtualized={virtual}
     >
-      <table className="grid" style={{ width: table.getTotalSize(), minWidth: '100%' }}>
+      <table className="grid" style={{ width: table.getTotalSize() + (onCheck ? 30 : 0), minWidth: '100%' }}>
         <colgroup>
+          {onCheck && <col style={{ width: 30 }} />}
           {table.getVisibleLeafColumns().map((c) => (
             <col key={c.id} style={{ width: c.getSize() }} />
           ))}
@@ -262,6 +301,17 @@ export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loa
         <thead>
           {table.getHeaderGroups().map((hg) => (
             <tr key={hg.id}>
+              {onCheck && (
+                <th className="c-select">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every row shown"
+                    data-testid="check-all"
+                    checked={allChecked}
+                    onChange={(e) => onCheck(rows.map((r) => r.id), e.target.checked)}
+                  />
+                </th>
+              )}
               {hg.headers.map((h) => {
                 const sorted = h.column.getIsSorted();
                 const sortIdx = h.column.getSortIndex();

@@ -41,3 +41,11 @@ describe('the page in the url', () => {
     expect(writeUrlState({ ...s, page: 'breaks' })).toBe('');
   });
 });
+
+describe('the approval queue in the url', () => {
+  it('round-trips view=approvals', () => {
+    const s = readUrlState('?view=approvals');
+    expect(s.page).toBe('approvals');
+    expect(writeUrlState(s)).toBe('?view=approvals');
+  });
+});

@@ -42,7 +42,7 @@ export function writeViewState(v: ViewState): string {
 // filters; anything else is the blotter, with its view state above. The URL holds the
 // state of the page shown; the other page's state lives on in memory while the app runs.
 
-export type Page = 'breaks' | 'audit';
+export type Page = 'breaks' | 'audit' | 'approvals';
 
 export interface UrlState {
   page: Page;
@@ -52,12 +52,14 @@ export interface UrlState {
 
 export function readUrlState(query: string): UrlState {
   const p = new URLSearchParams(query);
+  if (p.get('view') === 'approvals') return { page: 'approvals', view: readViewState(''), audit: { ...emptyAuditFilter } };
   if (p.get('view') === 'audit') return { page: 'audit', view: readViewState(''), audit: readAuditFilter(p) };
   return { page: 'breaks', view: readViewState(query), audit: { ...emptyAuditFilter } };
 }
 
 export function writeUrlState(s: UrlState): string {
   if (s.page === 'breaks') return writeViewState(s.view);
+  if (s.page === 'approvals') return '?view=approvals';
   const p = new URLSearchParams({ view: 'audit' });
   writeAuditFilter(s.audit, p);
   return `?${p.toString()}`;

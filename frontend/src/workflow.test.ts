@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionBody, allowedActions, bulkActions, bulkBody, missingField, needsApproval, parseComments } from './workflow';
+import { actionBody, allowedActions, bulkActions, bulkBody, bulkLabelBody, missingField, needsApproval, parseComments } from './workflow';
 import { ApiError } from './api';
 import { matchesOwner } from './breaks';
 import type { Me } from './session';
@@ -89,7 +89,7 @@ describe('which workflow actions a user sees', () => {
   });
 
   it('the bulk bar follows permissions only', () => {
-    expect(bulkActions(analyst)).toEqual(['take', 'assign', 'close', 'propose']);
+    expect(bulkActions(analyst)).toEqual(['take', 'assign', 'label', 'close', 'propose']);
     expect(bulkActions(approver)).toEqual([]);
     expect(bulkActions(viewer)).toEqual([]);
   });
@@ -116,6 +116,11 @@ describe('request bodies', () => {
       reason: 'OTHER',
       note: 'checked',
     });
+  });
+
+  it('a bulk label gives one cause to every selected break', () => {
+    expect(bulkLabelBody(['a', 'b', 'a'], 'FX')).toEqual({ labels: [{ break_id: 'a', cause: 'FX' }, { break_id: 'b', cause: 'FX' }] });
+    expect(() => bulkLabelBody([], 'FX')).toThrow(RangeError);
   });
 
   it('a bulk body takes 1..1000 breaks', () => {

@@ -10,7 +10,7 @@
 import { requestJson, ApiError } from './api';
 import { parseBreak } from './breaks';
 import { can, type Me } from './session';
-import type { Break, ProposalAction } from './types';
+import type { Break, Cause, ProposalAction } from './types';
 
 export const WORKFLOW_ACTIONS = [
   'take',
@@ -60,10 +60,11 @@ export function allowedActions(brk: Break, me: Me | null): WorkflowAction[] {
 }
 
 /** The actions offered for a selection of rows (the bulk bar), by permission only. */
-export function bulkActions(me: Me | null): WorkflowAction[] {
+export function bulkActions(me: Me | null): (WorkflowAction | 'label')[] {
   if (!me) return [];
-  const out: WorkflowAction[] = [];
+  const out: (WorkflowAction | 'label')[] = [];
   if (can(me, 'assign')) out.push('take', 'assign');
+  if (can(me, 'label')) out.push('label');
   if (can(me, 'propose')) out.push('close', 'propose');
   return out;
 }
@@ -200,4 +201,16 @@ export async function fetchApprovals(signal?: AbortSignal): Promise<Break[]> {
   const json = await requestJson(APPROVALS_PATH, { method: 'GET', signal });
   if (!Array.isArray(json)) throw new ApiError(`GET /${APPROVALS_PATH}: expected a JSON array`, null);
   return json.map(parseBreak).filter((b): b is Break => b !== null);
+}
+
+/** The body of POST /api/breaks/labels: one cause for every selected break. */
+export function bulkLabelBody(breakIds: readonly string[], cause: Cause): { labels: { break_id: string; cause: Cause }[] } {
+  const ids = [...new Set(breakIds)];
+  if (ids.length === 0) throw new RangeError('select at least one break');
+  return { labels: ids.map((break_id) => ({ break_id, cause })) };
+}
+
+/** POST /api/breaks/labels: all are checked before any is given. */
+export async function sendBulkLabel(breakIds: readonly string[], cause: Cause): Promise<void> {
+  await requestJson('api/breaks/labels', { method: 'POST', body: JSON.stringify(bulkLabelBody(breakIds, cause)) });
 }
