@@ -24,7 +24,20 @@ export function BulkBar({ me, ids, onClear }: Props) {
   const [cause, setCause] = useState<Cause | ''>('');
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  if (ids.length === 0 || actions.length === 0) return null;
+  if (actions.length === 0) return null;
+  if (ids.length === 0) {
+    // nothing ticked: only the outcome of the last bulk action, until dismissed
+    return msg === null ? null : (
+      <div className="bulk-bar" data-testid="bulk-bar">
+        <span className={`action-msg block ${msg.kind === 'ok' ? 'ok' : 'err'}`} role={msg.kind === 'ok' ? 'status' : 'alert'} data-testid="bulk-msg">
+          {msg.text}
+        </span>
+        <button type="button" className="link" onClick={() => setMsg(null)}>
+          Dismiss
+        </button>
+      </div>
+    );
+  }
 
   const done = (text: string) => {
     setBusy(false);

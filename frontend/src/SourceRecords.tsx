@@ -26,7 +26,10 @@ export function SourceRecords({ brk }: { brk: Break }) {
         <tbody>
           {fields.map((f) => {
             const values = sources.map((s) => records[s]?.[f] ?? null);
-            const differs = differing.has(f) || new Set(values).size > 1;
+            // a differing field of the break, or two sources holding different values (a field
+            // only one source has, such as its own booking id, is not a difference)
+            const present = values.filter((v) => v !== null);
+            const differs = differing.has(f) || new Set(present).size > 1;
             return (
               <tr key={f} className={differs ? 'rec-differs' : undefined} data-differs={differs}>
                 <td className="mono">{f}</td>
