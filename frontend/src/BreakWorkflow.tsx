@@ -57,10 +57,14 @@ export function BreakWorkflow({ brk, me }: { brk: Break; me: Me }) {
       },
       (err: unknown) => {
         setBusy(false);
-        setMsg({
-          kind: 'error',
-          text: needsApproval(err) ? `${messageOf(err)} — use Propose… instead` : messageOf(err),
-        });
+        if (action === 'close' && needsApproval(err)) {
+          // above the approval threshold: the same close becomes a proposal to an approver
+          setForm('propose');
+          setFields({ ...f, proposal: 'CLOSE' });
+          setMsg({ kind: 'error', text: `${messageOf(err)} — propose the close to an approver instead` });
+          return;
+        }
+        setMsg({ kind: 'error', text: messageOf(err) });
       },
     );
   };

@@ -38,6 +38,10 @@ export function SummaryBar({ summary, scope, cause, onCause }: Props) {
         <span className="metric-val num tone-green">{summary.resolved}</span>
         <span className="metric-label">resolved</span>
       </div>
+      <div className="metric">
+        <span className="metric-val num" data-testid="closed-count">{summary.closed}</span>
+        <span className="metric-label">closed</span>
+      </div>
       <div className="causes" role="group" aria-label="Open breaks by cause">
         <span className="causes-label">Open by cause</span>
         {chips.map((c) => {
