@@ -2,7 +2,7 @@
 // newest first), with approve (optional note) and reject (reason). Read again whenever a
 // live change arrives, so an approved or withdrawn proposal leaves the queue.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError } from './api';
 import { formatKey, formatTimestamp } from './format';
 import type { Me } from './session';
@@ -85,9 +85,19 @@ export function ApprovalQueue({ me, liveStamp, onOpenBreak }: Props) {
   const [items, setItems] = useState<Break[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // Read on mount, then again after live changes: at most once a second (a throttle, not a
+  // debounce, so a steady feed of changes still refreshes the queue).
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const lastRead = useRef(0);
+  const reader = useRef<AbortController | null>(null);
   useEffect(() => {
-    const ac = new AbortController();
-    const t = setTimeout(() => {
+    if (timer.current !== null) return; // a read is already scheduled: it will see this change
+    const read = () => {
+      timer.current = null;
+      lastRead.current = Date.now();
+      reader.current?.abort();
+      const ac = new AbortController();
+      reader.current = ac;
       fetchApprovals(ac.signal).then(
         (list) => {
           setItems(list.filter((b) => b.proposal !== null));
@@ -98,12 +108,17 @@ export function ApprovalQueue({ me, liveStamp, onOpenBreak }: Props) {
           setError(err instanceof Error ? err.message : String(err));
         },
       );
-    }, 250); // a burst of live changes costs one read
-    return () => {
-      clearTimeout(t);
-      ac.abort();
     };
+    timer.current = setTimeout(read, Math.max(0, lastRead.current + 1000 - Date.now()));
   }, [liveStamp]);
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+      timer.current = null;
+      reader.current?.abort();
+    },
+    [],
+  );
 
   return (
     <main className="approvals" data-testid="approval-queue">
