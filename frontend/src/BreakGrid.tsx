@@ -217,7 +217,7 @@ export function BreakGrid({ breaks, search, selectedId, onSelect, changedAt, loa
     const changed = changedAt.get(b.break_id);
     const cls = [
       'row',
-      b.status === 'RESOLVED' ? 'row-resolved' : '',
+      b.status === 'RESOLVED' || b.status === 'CLOSED' ? 'row-resolved' : '',
       b.disposition === 'ESCALATE' && b.status === 'OPEN' ? 'row-escalated' : '',
       b.break_id === selectedId ? 'row-selected' : '',
       changed !== undefined && now - changed < 4000 ? 'row-flash' : '',
