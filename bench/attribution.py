@@ -282,7 +282,7 @@ def _lag(group_lag: Callable[..., int], urls: Any, group: str, topics: Any) -> i
 
 def _publish_labels(env: dict[str, str], recon: Recon, labels: int) -> None:
     """Labels through the feedback topic, as analysts give them (the worker learns them)."""
-    from streams.attribution.feedback import event_key, feedback_codec, label_event
+    from streams.feedback import event_key, feedback_codec, label_event
     from streams.kafka import SafeProducer
     from streams.topics import Topics
 

@@ -34,6 +34,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
+from bff.actions import Sender
 from bff.audit.trail import Shipper
 from bff.auth import oidc
 from bff.auth.bootstrap import create_first_accounts
@@ -43,7 +44,19 @@ from bff.deps import Admin, Reader
 from bff.hardening import Hardening
 from bff.hub import ChangeHub
 from bff.limits import BodyLimit
-from bff.routers import alerts, audit, auth, breaks, labels, operations, recons, stream, users
+from bff.recons import ReconCache
+from bff.routers import (
+    alerts,
+    audit,
+    auth,
+    breaks,
+    labels,
+    operations,
+    recons,
+    stream,
+    users,
+    workflow,
+)
 from bff.sink import BreakSink, channel
 from streams.database import migrate
 from streams.kafka import LIBRDKAFKA, SafeProducer, client_config
@@ -94,13 +107,17 @@ def create_app(
             (psycopg.OperationalError, PoolTimeout),
         )
         app.state.kafka = KafkaProbe(settings.kafka())
-        app.state.hub = ChangeHub(app.state.redis, app.state.pool, channel(prefix))
+        app.state.recons = ReconCache(settings.database())
+        app.state.sender = Sender(SafeProducer(settings.kafka()), Topics(prefix))
+        app.state.hub = ChangeHub(
+            app.state.redis, app.state.pool, channel(prefix), app.state.recons
+        )
         app.state.hub.start()
         app.state.shipper = Shipper(
             app.state.pool, SafeProducer(settings.kafka()), Topics(prefix).name("audit")
         )
         app.state.shipper.start()
-        app.state.sink = BreakSink(settings) if run_sink else None
+        app.state.sink = BreakSink(settings, app.state.recons) if run_sink else None
         if app.state.sink:
             app.state.sink.start()
         try:
@@ -131,7 +148,8 @@ def create_app(
     )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings, config))
     app.add_middleware(Hardening)
-    for router in (auth, users, breaks, labels, audit, stream, recons, operations, alerts):
+    routers = (auth, users, breaks, workflow, labels, audit, stream, recons, operations, alerts)
+    for router in routers:
         app.include_router(router.router)
 
     @app.exception_handler(StarletteHTTPException)

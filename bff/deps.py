@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
@@ -22,6 +22,7 @@ from bff.auth.permissions import Permission
 from bff.auth.principal import Principal, token_digest
 from bff.auth.sessions import SessionStore
 from bff.store import tokens, users
+from bff.store.breaks import get_break
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 COOKIE = "__Host-greenai_session"
@@ -129,6 +130,18 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
 
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
+
+
+async def visible_break(request: Request, break_id: str, who: Reader) -> dict[str, Any]:
+    """The stored break of the path's ``break_id``; 404 for one the caller does not see
+    (or that is not)."""
+    row = await get_break(pool(request), break_id)
+    if row is None or not who.sees(row["recon"]):
+        raise HTTPException(404, f"no break {break_id}")
+    return row
+
+
+VisibleBreak = Annotated[dict[str, Any], Depends(visible_break)]
 Admin = Annotated[Principal, Depends(require(Permission.ADMIN))]
 Auditor = Annotated[Principal, Depends(require(Permission.AUDIT))]
 Labeller = Annotated[Principal, Depends(require(Permission.LABEL))]

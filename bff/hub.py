@@ -25,7 +25,9 @@ import redis.asyncio as aioredis
 from psycopg_pool import AsyncConnectionPool
 
 from bff.models import BreakOut
+from bff.recons import ReconCache
 from bff.store.breaks import changes_since, last_seq
+from streams.domain.workflow_rules import WorkflowRules
 from streams.retry import Backoff, Outage
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,9 @@ class Change:
     data: str  # the Break as JSON (the SSE event's data)
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Change:
-        return cls(row["seq"], row["recon"], BreakOut.from_datum(row).model_dump_json())
+    def from_row(cls, row: dict[str, Any], rules: WorkflowRules) -> Change:
+        """A stored change, aged in its recon's calendar."""
+        return cls(row["seq"], row["recon"], BreakOut.from_datum(row, rules).model_dump_json())
 
 
 @dataclass(eq=False)
@@ -52,9 +55,16 @@ class Subscription:
 
 
 class ChangeHub:
-    def __init__(self, redis: aioredis.Redis, pool: AsyncConnectionPool, channel: str) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        pool: AsyncConnectionPool,
+        channel: str,
+        recons: ReconCache,
+    ) -> None:
         self.redis = redis
         self.pool = pool
+        self.recons = recons
         self.channel = channel
         self.last_seq = 0
         self.subscriptions: set[Subscription] = set()
@@ -97,7 +107,7 @@ class ChangeHub:
         while True:
             rows = await changes_since(self.pool, self.last_seq, CATCH_UP_LIMIT)
             for row in rows:
-                self.deliver(Change.from_row(row))
+                self.deliver(Change.from_row(row, await self.recons.rules(row["recon"])))
             if len(rows) < CATCH_UP_LIMIT:
                 return
 
@@ -181,7 +191,7 @@ async def stream_changes(
             for row in missed if len(missed) <= CATCH_UP_LIMIT else []:
                 sent = row["seq"]
                 if visible is None or row["recon"] in visible:
-                    change = Change.from_row(row)
+                    change = Change.from_row(row, await hub.recons.rules(row["recon"]))
                     yield {"event": "break", "id": str(change.seq), "data": change.data}
         while True:
             if sub.overflowed:

@@ -32,9 +32,11 @@ import redis
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
 from bff.models import BreakOut
-from bff.store.breaks import StoredChange, newest_versions, store_breaks
+from bff.recons import ReconCache
+from bff.store.breaks import StoredChange, change_of, newest_versions, store_breaks
 from streams import dead_letter
 from streams.avro import codec
+from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 from streams.kafka import (
     LIBRDKAFKA,
     DeliveryFailed,
@@ -64,8 +66,9 @@ def fanout_message(seq: int, brk: BreakOut) -> str:
 
 
 class BreakSink:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, recons: ReconCache | None = None) -> None:
         self.settings = settings
+        self.recons = recons or ReconCache(settings.database())
         self.topics = Topics(settings.topic_prefix)
         self.stored = 0
         self.dead_lettered = 0
@@ -184,7 +187,7 @@ class BreakSink:
                 value = m.value()
                 if value is None:
                     raise ValueError("null value")
-                breaks.append(BREAK.decode(value))
+                breaks.append(BREAK.decode(value, record_names=False))
             except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
                 where = f"{m.topic()}/{m.partition()}@{m.offset()}"
                 self._dead_letter(dead, where, m.value(), f"undecodable Break: {exc!r}")
@@ -198,7 +201,7 @@ class BreakSink:
         except (psycopg.DataError, psycopg.IntegrityError):
             pass
         stored: list[StoredChange] = []
-        for brk in newest_versions(breaks):
+        for brk in sorted(breaks, key=change_of):
             try:
                 stored += self._upsert([brk])
             except (psycopg.DataError, psycopg.IntegrityError) as exc:
@@ -233,9 +236,9 @@ class BreakSink:
         messages = []
         for change in stored:
             try:
-                messages.append(
-                    fanout_message(change.seq, BreakOut.from_datum(by_id[change.break_id]))
-                )
+                brk = by_id[change.break_id]
+                out = BreakOut.from_datum(brk, self._rules(brk["recon"]))
+                messages.append(fanout_message(change.seq, out))
             except ValueError as exc:  # stored, but not in the API's shape: clients reload it
                 log.error("break %s is stored but cannot be streamed: %s", change.break_id, exc)
         try:
@@ -247,6 +250,14 @@ class BreakSink:
             self._redis.failed(exc)
             return
         self._redis.recovered()
+
+    def _rules(self, recon: str) -> WorkflowRules:
+        """The recon's rules, to age the break it streams (the defaults while PostgreSQL is
+        away: the break is stored already, and a reload reads it aged right)."""
+        try:
+            return self.recons.rules_of(recon)
+        except psycopg.OperationalError:
+            return DEFAULT_WORKFLOW
 
     def _dead_letter(self, dead: SafeProducer, where: str, raw: bytes | None, reason: str) -> None:
         value = dead_letter.encode(location=where, raw=raw, reason=reason, stage="sink")

@@ -45,7 +45,7 @@ def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
         with redis.Redis.from_url(settings.redis()) as r:
             windows, unreported = reports.open_windows(r, prefix, partitions)
     return Progress(
-        diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers]),
+        diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers, t.commands]),
         attribution_lag=group_lag(kafka, f"{prefix}-attribution", [t.breaks]),
         sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed]),
         open_windows=windows,

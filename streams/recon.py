@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from streams.domain.discriminator_rules import DiscriminatorRules
+from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 from streams.values import FieldType
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -102,6 +103,7 @@ class Recon(BaseModel):
         default_factory=dict, description="Reference FX rates, e.g. {EURUSD: 1.0850}"
     )
     discriminator: DiscriminatorRules | None = None  # The Discriminator's rules (attribution)
+    workflow: WorkflowRules | None = None  # approvals, SLAs, calendar, cut-off (operations)
 
     @field_validator("key", mode="before")
     @classmethod
@@ -135,6 +137,11 @@ class Recon(BaseModel):
             if spec.record_id and spec.record_id not in spec.fields:
                 raise ValueError(f"source {name!r}: record_id {spec.record_id!r} is not a field")
         return self
+
+    @property
+    def rules(self) -> WorkflowRules:
+        """The recon's operations rules (the defaults when it declares none)."""
+        return self.workflow or DEFAULT_WORKFLOW
 
     @property
     def source_names(self) -> list[str]:

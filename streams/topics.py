@@ -39,6 +39,10 @@ class Topics:
         return self.name("diff.timers")
 
     @property
+    def commands(self) -> str:
+        return self.name("commands")
+
+    @property
     def breaks(self) -> str:
         return self.name("breaks")
 

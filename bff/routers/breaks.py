@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from bff.deps import Reader
+from bff.deps import Reader, VisibleBreak
 from bff.models import BreakOut
 from bff.routers import COMMON
-from bff.store.breaks import MAX_PAGE, decode_cursor, encode_cursor, get_break, list_breaks
+from bff.store.breaks import MAX_PAGE, decode_cursor, encode_cursor, list_breaks
 
 router = APIRouter(prefix="/api/breaks", tags=["breaks"], responses=COMMON)
 
@@ -44,12 +44,10 @@ async def breaks(
         url = request.url.include_query_params(cursor=following)
         response.headers["Link"] = f'<{url}>; rel="next"'
         response.headers["X-Next-Cursor"] = following
-    return [BreakOut.from_datum(r) for r in rows]
+    recons = request.app.state.recons
+    return [BreakOut.from_datum(r, await recons.rules(r["recon"])) for r in rows]
 
 
 @router.get("/{break_id}", response_model=BreakOut)
-async def one_break(request: Request, break_id: str, who: Reader) -> BreakOut:
-    row = await get_break(request.app.state.pool, break_id)
-    if row is None or not who.sees(row["recon"]):
-        raise HTTPException(404, f"no break {break_id}")
-    return BreakOut.from_datum(row)
+async def one_break(request: Request, row: VisibleBreak) -> BreakOut:
+    return BreakOut.from_datum(row, await request.app.state.recons.rules(row["recon"]))

@@ -1,31 +1,31 @@
 """Analyst feedback over HTTP: label breaks, reverse an automatic decision, see decisions.
 
-Both actions go to the Kafka feedback topic (every attribution worker learns from it) and
-update the stored break at once; the work is the same as ``greenai breaks label|reverse``,
-which calls these routes. The analyst is the signed-in user (or the token's); each action
-is one audit entry per break, before → after.
+A label or a reversal is an action on the break like any other (:mod:`bff.actions`): checked,
+audited (one entry per break), sent to the break's owner and to the feedback topic the model
+learns from. These routes wait (up to ``LABEL_WAIT`` seconds) for the break's new revision and
+answer what it says; ``greenai breaks label|reverse`` calls them.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from bff.auth.principal import Principal
-from bff.deps import Audit, Labeller, Pool, Reader, actor
+from bff.actions import Asked
+from bff.deps import Audit, Labeller, VisibleBreak
 from bff.routers import COMMON
-from bff.store.breaks import get_break
-from streams.attribution.analyst import Analyst, Outcome
+from bff.routers.workflow import send
+from bff.store.breaks import get_breaks
 from streams.attribution.decisions import COLUMNS
-from streams.attribution.feedback import BadFeedback
 from streams.domain.vocabulary import CAUSES
+from streams.domain.workflow import Action
 
 router = APIRouter(prefix="/api/breaks", tags=["feedback"], responses=COMMON)
 
+LABEL_WAIT = 15.0  # seconds a label waits for the break's new revision
 Cause = Literal[CAUSES]  # type: ignore[valid-type]
 Disposition = Literal["AUTO_CLOSE", "QUEUE", "ESCALATE"]
 Reason = Annotated[str, Field(max_length=2000)]
@@ -58,111 +58,83 @@ class OutcomeOut(BaseModel):
     break_id: str
     cause: str | None
     disposition: str | None
-    reversed: bool
+    reversed: bool  # an automatic disposition was changed
     previous_cause: str | None
     previous_disposition: str | None
+    applied: bool = True  # False: not stored yet within the wait (it still will be)
 
 
-def _http(exc: BadFeedback) -> HTTPException:
-    text = str(exc)
-    return HTTPException(404 if text.startswith("no break") else 400, text)
-
-
-async def _visible(request: Request, who: Principal, break_ids: list[str]) -> dict[str, str]:
-    """The recon of each break, 404 for one the principal does not see (or that is not)."""
-    found = {}
-    for break_id in break_ids:
-        row = await get_break(request.app.state.pool, break_id)
-        if row is None or not who.sees(row["recon"]):
-            raise HTTPException(404, f"no break {break_id}")
-        found[break_id] = row["recon"]
-    return found
-
-
-async def _label(
-    request: Request,
-    who: Principal,
-    pool: Any,
-    audit: Any,
-    labels: list[tuple[str, str]],
-    disposition: str | None,
-    reason: str | None,
-) -> list[Outcome]:
-    recons = await _visible(request, who, [b for b, _ in labels])
-    analyst = Analyst(request.app.state.settings, who.name, "api")
-    try:
-        outcomes = await asyncio.to_thread(
-            analyst.label, labels, disposition=disposition, reason=reason
-        )
-    except BadFeedback as exc:
-        raise _http(exc) from None
-    async with pool.connection() as conn, conn.transaction():
-        for o in outcomes:
-            await audit(
-                conn,
-                actor(who),
-                "break.label",
-                target=("break", o.break_id),
-                recon=recons[o.break_id],
-                before={"cause": o.previous_cause, "disposition": o.previous_disposition},
-                after={"cause": o.cause, "disposition": o.disposition, "reason": reason},
+async def _feedback(
+    request: Request, who: Any, audit: Any, asked: list[tuple[str, Asked]]
+) -> list[OutcomeOut]:
+    """Send the labels or reversals (all checked before any is sent), wait for the breaks'
+    revisions and say what they did."""
+    wait = LABEL_WAIT + len(asked) / 1000
+    planned, accepted = await send(request, who, audit, asked, wait)
+    now = await get_breaks(request.app.state.pool, [p.row["break_id"] for p in planned])
+    out = []
+    for p, a in zip(planned, accepted, strict=True):
+        was, is_ = p.row, now.get(a.break_id, p.row)
+        done = a.applied
+        out.append(
+            OutcomeOut(
+                break_id=a.break_id,
+                cause=is_["cause"] if done else p.command.cause or was["cause"],
+                disposition=is_["disposition"] if done else was["disposition"],
+                reversed=done
+                and was["disposition"] is not None
+                and is_["disposition"] != was["disposition"],
+                previous_cause=was["cause"],
+                previous_disposition=was["disposition"],
+                applied=done,
             )
-    return outcomes
+        )
+    return out
+
+
+def _label(cause: str, disposition: str | None, reason: str | None) -> Asked:
+    return Asked(Action.LABEL, cause=cause, disposition=disposition, reason=reason)
 
 
 @router.post("/{break_id}/label", response_model=OutcomeOut)
 async def label(
-    request: Request, break_id: str, body: LabelIn, who: Labeller, pool: Pool, audit: Audit
-) -> Outcome:
+    request: Request, break_id: str, body: LabelIn, who: Labeller, audit: Audit
+) -> OutcomeOut:
     """Teach the model this break's cause; a changed disposition reverses the decision."""
-    (outcome,) = await _label(
-        request, who, pool, audit, [(break_id, body.cause)], body.disposition, body.reason
+    (outcome,) = await _feedback(
+        request, who, audit, [(break_id, _label(body.cause, body.disposition, body.reason))]
     )
     return outcome
 
 
 @router.post("/labels", response_model=list[OutcomeOut])
 async def label_many(
-    request: Request, body: LabelsIn, who: Labeller, pool: Pool, audit: Audit
-) -> list[Outcome]:
+    request: Request, body: LabelsIn, who: Labeller, audit: Audit
+) -> list[OutcomeOut]:
     """Many labels at once: all are checked before any is given."""
-    labels = [(item.break_id, item.cause) for item in body.labels]
-    return await _label(request, who, pool, audit, labels, body.disposition, body.reason)
+    asked = [(i.break_id, _label(i.cause, body.disposition, body.reason)) for i in body.labels]
+    return await _feedback(request, who, audit, asked)
 
 
 @router.post("/{break_id}/reverse", response_model=OutcomeOut)
 async def reverse(
-    request: Request, break_id: str, body: ReverseIn, who: Labeller, pool: Pool, audit: Audit
-) -> Outcome:
+    request: Request, break_id: str, body: ReverseIn, who: Labeller, audit: Audit
+) -> OutcomeOut:
     """Override the Discriminator's disposition (kept for the break's later versions)."""
-    recons = await _visible(request, who, [break_id])
-    analyst = Analyst(request.app.state.settings, who.name, "api")
-    try:
-        outcome = await asyncio.to_thread(analyst.reverse, break_id, body.disposition, body.reason)
-    except BadFeedback as exc:
-        raise _http(exc) from None
-    async with pool.connection() as conn, conn.transaction():
-        await audit(
-            conn,
-            actor(who),
-            "break.reverse",
-            target=("break", break_id),
-            recon=recons[break_id],
-            before={"disposition": outcome.previous_disposition},
-            after={"disposition": outcome.disposition, "reason": body.reason},
-        )
+    asked = Asked(Action.REVERSE, disposition=body.disposition, reason=body.reason)
+    (outcome,) = await _feedback(request, who, audit, [(break_id, asked)])
     return outcome
 
 
 @router.get("/{break_id}/decisions")
-async def decisions(request: Request, break_id: str, who: Reader) -> list[dict[str, Any]]:
+async def decisions(request: Request, row: VisibleBreak) -> list[dict[str, Any]]:
     """Every decision recorded for the break's versions, with any reversal."""
-    await _visible(request, who, [break_id])
     async with (
         request.app.state.pool.connection() as conn,
         conn.cursor(row_factory=dict_row) as cur,
     ):
         await cur.execute(
-            f"SELECT {COLUMNS} FROM decisions WHERE break_id = %s ORDER BY version", [break_id]
+            f"SELECT {COLUMNS} FROM decisions WHERE break_id = %s ORDER BY version",
+            [row["break_id"]],
         )
         return await cur.fetchall()

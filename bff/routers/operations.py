@@ -16,9 +16,8 @@ from redis.exceptions import RedisError
 from bff.deps import Admin, Audit, Pool, Reader, actor
 from bff.routers import COMMON, Instant
 from streams.attribution import versions
-from streams.attribution.analyst import Analyst
-from streams.attribution.feedback import BadFeedback
 from streams.database import load_recon
+from streams.feedback import rollback_event
 from streams.progress import measure
 from streams.replay import replay
 from streams.topics import Topics
@@ -101,12 +100,11 @@ async def rollback(
     body: RollbackIn, request: Request, who: Admin, pool: Pool, audit: Audit
 ) -> dict[str, int]:
     """Return every attribution worker's model to a stored version (in feedback order)."""
-    analyst = Analyst(request.app.state.settings, who.name, "api")
-    try:
-        await asyncio.to_thread(analyst.rollback, body.version, body.reason)
-    except BadFeedback as exc:
-        raise HTTPException(404, str(exc)) from None
-    async with pool.connection() as conn, conn.transaction():
+    url = request.app.state.settings.database()
+    if not await asyncio.to_thread(versions.exists, url, body.version):
+        raise HTTPException(404, f"no model version {body.version} (see `greenai model versions`)")
+    event = rollback_event(body.version, analyst=who.name, origin="api", reason=body.reason)
+    async with pool.connection() as conn, conn.transaction():  # the entry once Kafka has it
         await audit(
             conn,
             actor(who),
@@ -114,4 +112,5 @@ async def rollback(
             target=("model", str(body.version)),
             after={"version": body.version, "reason": body.reason},
         )
+        await request.app.state.sender.feedback(event)
     return {"version": body.version}

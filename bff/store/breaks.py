@@ -1,8 +1,12 @@
-"""SQL for breaks: the sink's idempotent upsert, the API's keyset pages and the change feed.
+"""SQL for breaks: the sink's idempotent upsert and history, the API's keyset pages and the
+change feed.
 
-The sink is the one writer of ``breaks``. Every stored change takes the next ``seq`` of
-the ``break_changes`` sequence: the SSE event id, so a client that reconnects gets exactly
-the changes it missed (:func:`changes_since`).
+The sink is the one writer of ``breaks`` and ``break_history``. A break's changes are ordered
+by (version, revision): the data's changes, then the workflow's within them; an older or
+equal change never overwrites a newer one. Every stored change takes the next ``seq`` of the
+``break_changes`` sequence: the SSE event id, so a client that reconnects gets exactly the
+changes it missed (:func:`changes_since`). Every change of a batch, not only a break's newest,
+is a row of ``break_history`` (a comment and the close after it may come in one batch).
 """
 
 from __future__ import annotations
@@ -34,8 +38,33 @@ COLUMNS = (
     "first_seen",
     "updated_at",
     "version",
+    "revision",
+    "owner",
+    "tags",
+    "close_reason",
+    "close_note",
+    "closed_by",
+    "closed_at",
+    "approved_by",
+    "written_off",
+    "keep_open",
+    "proposal",
+    "analyst_cause",
+    "analyst_disposition",
+    "activity",
+    "materiality",
+    "due",
 )
-JSON_COLUMNS = ("key", "fields", "records", "explanation")
+JSON_COLUMNS = (
+    "key",
+    "fields",
+    "records",
+    "explanation",
+    "proposal",
+    "analyst_cause",
+    "analyst_disposition",
+    "activity",
+)
 SELECTED = ", ".join((*COLUMNS, "seq"))
 MAX_PAGE = 1000
 SINK_LOCK = 4243  # advisory lock serialising the sink's transactions
@@ -51,8 +80,36 @@ MOVE = f"""
 INSERT INTO breaks ({_LIST}) SELECT {_LIST} FROM breaks_batch
 ON CONFLICT (break_id) DO UPDATE SET {_UPDATE}, stored_at = now(),
     seq = nextval('break_changes')
-WHERE breaks.version < EXCLUDED.version
+WHERE (breaks.version, breaks.revision) < (EXCLUDED.version, EXCLUDED.revision)
 RETURNING break_id, version, seq
+"""
+HISTORY_COLUMNS = (
+    "break_id",
+    "version",
+    "revision",
+    "recon",
+    "status",
+    "owner",
+    "cause",
+    "disposition",
+    "close_reason",
+    "action",
+    "by",
+    "command_id",
+    "text",
+    "reason",
+    "note",
+    "assignee",
+    "at",
+)
+_HISTORY = ", ".join(HISTORY_COLUMNS)
+STAGE_HISTORY = """
+CREATE TEMP TABLE IF NOT EXISTS history_batch
+    (LIKE break_history INCLUDING DEFAULTS EXCLUDING CONSTRAINTS) ON COMMIT DELETE ROWS
+"""
+MOVE_HISTORY = f"""
+INSERT INTO break_history ({_HISTORY}) SELECT {_HISTORY} FROM history_batch
+ON CONFLICT (break_id, version, revision) DO NOTHING
 """
 
 
@@ -63,14 +120,54 @@ class StoredChange:
     seq: int
 
 
+def change_of(b: dict[str, Any]) -> tuple[int, int]:
+    """Where a break datum stands among its changes: (version, revision)."""
+    return b["version"], b.get("revision") or 0
+
+
 def newest_versions(breaks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One datum per break, its highest version (a batch may carry several)."""
+    """One datum per break, its newest change (a batch may carry several)."""
     newest: dict[str, dict[str, Any]] = {}
     for b in breaks:
         held = newest.get(b["break_id"])
-        if held is None or b["version"] > held["version"]:
+        if held is None or change_of(b) > change_of(held):
             newest[b["break_id"]] = b
     return list(newest.values())
+
+
+def history_row(b: dict[str, Any]) -> tuple[Any, ...]:
+    """A break datum's row of ``break_history``: the change and, for a person's (or the
+    scheduler's) action, who did what."""
+    a = b.get("activity") or {}
+    return (
+        b["break_id"],
+        b["version"],
+        b.get("revision") or 0,
+        b["recon"],
+        b["status"],
+        b.get("owner"),
+        b.get("cause"),
+        b.get("disposition"),
+        b.get("close_reason"),
+        a.get("action"),
+        a.get("by"),
+        a.get("command_id"),
+        a.get("text"),
+        a.get("reason"),
+        a.get("note"),
+        a.get("to"),
+        a.get("at") or b["updated_at"],
+    )
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _cell(column: str, value: Any) -> Any:
+    if column in JSON_COLUMNS and value is not None:
+        return json.dumps(value, default=_json_default)
+    return value
 
 
 def store_breaks(conn: Connection[Any], breaks: list[dict[str, Any]]) -> list[StoredChange]:
@@ -84,9 +181,14 @@ def store_breaks(conn: Connection[Any], breaks: list[dict[str, Any]]) -> list[St
         cur.execute(STAGE)
         with cur.copy(f"COPY breaks_batch ({_LIST}) FROM STDIN") as copy:
             for b in newest_versions(breaks):
-                copy.write_row([json.dumps(b[c]) if c in JSON_COLUMNS else b[c] for c in COLUMNS])
+                copy.write_row([_cell(c, b.get(c)) for c in COLUMNS])
         cur.execute(MOVE)
         changes = [StoredChange(r[0], int(r[1]), int(r[2])) for r in cur.fetchall()]
+        cur.execute(STAGE_HISTORY)
+        with cur.copy(f"COPY history_batch ({_HISTORY}) FROM STDIN") as copy:
+            for b in breaks:
+                copy.write_row(history_row(b))
+        cur.execute(MOVE_HISTORY)
         return sorted(changes, key=lambda c: c.seq)
 
 
@@ -159,6 +261,58 @@ async def get_break(pool: AsyncConnectionPool, break_id: str) -> dict[str, Any] 
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(f"SELECT {SELECTED} FROM breaks WHERE break_id = %s", [break_id])
         return await cur.fetchone()
+
+
+async def get_breaks(pool: AsyncConnectionPool, break_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored breaks of these ids (those that exist), by id."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {SELECTED} FROM breaks WHERE break_id = ANY(%s)", [break_ids])
+        return {r["break_id"]: r for r in await cur.fetchall()}
+
+
+async def applied_commands(pool: AsyncConnectionPool, command_ids: list[str]) -> set[str]:
+    """Which of these commands made a stored revision."""
+    async with pool.connection() as conn, conn.cursor() as cur:
+        await cur.execute(
+            "SELECT command_id FROM break_history WHERE command_id = ANY(%s)", [command_ids]
+        )
+        return {r[0] for r in await cur.fetchall()}
+
+
+async def history(pool: AsyncConnectionPool, break_id: str) -> list[dict[str, Any]]:
+    """Every stored change of a break, oldest first."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            f"SELECT {_HISTORY} FROM break_history WHERE break_id = %s ORDER BY version, revision",
+            [break_id],
+        )
+        return await cur.fetchall()
+
+
+async def comments(pool: AsyncConnectionPool, break_id: str) -> list[dict[str, Any]]:
+    """A break's comment thread, oldest first."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT revision, by, at, text FROM break_history"
+            " WHERE break_id = %s AND action = 'COMMENT' ORDER BY at, revision",
+            [break_id],
+        )
+        return await cur.fetchall()
+
+
+async def pending_proposals(
+    pool: AsyncConnectionPool, visible: list[str] | None, limit: int = MAX_PAGE
+) -> list[dict[str, Any]]:
+    """Breaks with a proposal awaiting an approver, newest first."""
+    where, params = "proposal IS NOT NULL", {"limit": limit, "visible": visible}
+    if visible is not None:
+        where += " AND recon = ANY(%(visible)s)"
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            f"SELECT {SELECTED} FROM breaks WHERE {where} ORDER BY updated_at DESC LIMIT %(limit)s",
+            params,
+        )
+        return await cur.fetchall()
 
 
 async def changes_since(pool: AsyncConnectionPool, seq: int, limit: int) -> list[dict[str, Any]]:

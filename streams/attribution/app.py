@@ -31,7 +31,6 @@ from streams.attribution import metrics, versions
 from streams.attribution.config import AttributionConfig
 from streams.attribution.decisions import DecisionRecord, record
 from streams.attribution.engine import Engine
-from streams.attribution.feedback import feedback_codec
 from streams.attribution.learner import (
     DriftAlert,
     IncompatibleCheckpoint,
@@ -41,6 +40,7 @@ from streams.attribution.learner import (
     loads,
 )
 from streams.avro import codec
+from streams.feedback import feedback_codec
 from streams.kafka_security import aiokafka_security
 from streams.retry import Outage, until_done, until_done_sync
 from streams.settings import Settings
@@ -276,7 +276,7 @@ def create_app(settings: Settings) -> faust.App:
                 try:
                     if event.value is None:
                         raise ValueError("null value")
-                    brk = BREAK.decode(event.value)
+                    brk = BREAK.decode(event.value, record_names=False)
                 except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
                     await sinks.dead(where, event.value, f"undecodable Break: {exc!r}")
                     continue

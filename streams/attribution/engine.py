@@ -6,7 +6,7 @@ overrides on top. No Kafka and no SQL: the worker, the benchmark and the tests d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -16,6 +16,8 @@ from streams.attribution.features import extract
 from streams.attribution.learner import Learner
 from streams.attribution.rules import Attribution, Evidence
 from streams.domain.discriminator_rules import DEFAULT_RULES
+from streams.domain.workflow import auto_closed
+from streams.domain.workflow_rules import DEFAULT_WORKFLOW
 from streams.recon import Recon
 
 UNATTRIBUTED = "UNKNOWN"
@@ -26,6 +28,17 @@ PRECISION = 60  # decimal digits: room for any amount a connector admits, conver
 class Attributed:
     datum: dict[str, Any]  # the Break datum with cause .. priority filled in
     decision: DecisionRecord
+
+
+@dataclass(frozen=True)
+class Said:
+    """What people said of a break, over the model: a cause, a disposition, and who."""
+
+    cause: str | None = None
+    cause_by: str = ""
+    disposition: str | None = None
+    disposition_by: str = ""
+    reason: str | None = None
 
 
 class Engine:
@@ -48,12 +61,10 @@ class Engine:
         rules = (recon.discriminator if recon else None) or DEFAULT_RULES
         f = extract(brk, sources)
         found, v = self.learner.attributor.attribute(f, rates)
-        override = self.learner.overrides.get(brk["break_id"])
+        said = self._said(brk)
         decided_by = "model"
-        if override and override.cause:
-            found = Attribution(
-                override.cause, 1.0, (Evidence("analyst_label", override.analyst, 1.0),)
-            )
+        if said.cause:
+            found = Attribution(said.cause, 1.0, (Evidence("analyst_label", said.cause_by, 1.0),))
             decided_by = "analyst"
         money = materiality(f, rates, rules.reporting_currency)
         part = self.learner.part
@@ -67,21 +78,30 @@ class Engine:
             fx_rates=rates,
             money=money,
         )
-        if override and override.disposition:
+        if said.disposition:
             decision = Decision(
-                override.disposition,
+                said.disposition,
                 decision.priority,
                 decision.materiality,
-                (f"set by {override.analyst}",),
+                (f"set by {said.disposition_by}",),
             )
-            decided_by = "analyst"
+            decided_by = "scheduler" if said.disposition_by == "scheduler" else "analyst"
+        operations = recon.rules if recon else DEFAULT_WORKFLOW
         datum = brk | {
             "cause": found.cause,
             "confidence": found.confidence,
             "explanation": [e._asdict() for e in found.explanation],
             "disposition": decision.disposition,
             "priority": decision.priority,
+            "materiality": format(decision.materiality, "f"),
+            "due": operations.due(brk["first_seen"], found.cause),
         }
+        if auto_closed(brk["status"], bool(brk.get("keep_open")), decision.disposition):
+            datum |= {
+                "status": "CLOSED",
+                "close_reason": f"auto:{found.cause}",
+                "closed_at": brk["updated_at"],
+            }
         record = DecisionRecord(
             break_id=brk["break_id"],
             version=brk["version"],
@@ -95,8 +115,29 @@ class Engine:
             decided_by=decided_by,
             model_offset=self.learner.next_offset,
             reasons=decision.reasons,
+            overruled_by=(said.disposition_by or said.cause_by) if decided_by != "model" else None,
+            overrule_reason=said.reason,
         )
         return Attributed(datum, record)
+
+    def _said(self, brk: dict[str, Any]) -> Said:
+        """The people's word on a break: its own workflow's (an analyst's label or reversal,
+        the scheduler's escalation), else a label the model folded from the feedback log."""
+        cause, disposition = brk.get("analyst_cause"), brk.get("analyst_disposition")
+        held = self.learner.overrides.get(brk["break_id"])
+        said = Said()
+        if held is not None:
+            said = Said(held.cause, held.analyst, held.disposition, held.analyst)
+        if cause:
+            said = replace(said, cause=cause["value"], cause_by=cause["by"], reason=cause["reason"])
+        if disposition:
+            said = replace(
+                said,
+                disposition=disposition["value"],
+                disposition_by=disposition["by"],
+                reason=disposition["reason"] or said.reason,
+            )
+        return said
 
     def _unattributed(self, brk: dict[str, Any], reason: str) -> Attributed:
         evidence = Evidence("attribution_error", reason, 1.0)

@@ -22,7 +22,7 @@ from river import drift, metrics, utils
 from streams.attribution.anomaly import AnomalyScorer
 from streams.attribution.attributor import Attributor
 from streams.attribution.features import extract
-from streams.attribution.feedback import read_snapshot
+from streams.feedback import read_snapshot
 
 FORMAT = 2  # 2: the anomaly detector is part of the model
 ACCURACY_WINDOW = 200

@@ -41,6 +41,8 @@ from streams.diff.clock import PartitionClocks, appended_at
 from streams.diff.delivery import DeliveryOrder, Verdict
 from streams.diff.inputs import (
     TIMER_BATCHES,
+    CommandIn,
+    Item,
     Poison,
     RecordIn,
     TimerIn,
@@ -49,17 +51,20 @@ from streams.diff.inputs import (
     check,
     placed,
     unpack,
+    unpack_command,
 )
 from streams.diff.lifecycle import (
     Event,
     KeyState,
     Matched,
+    apply_command,
     apply_record,
     current_event,
     on_timer,
 )
-from streams.diff.stored import RECORDS, TIMERS, Stored
+from streams.diff.stored import COMMANDS, RECORDS, TIMERS, Stored
 from streams.diff.wakeups import Wakeup, WakeupIndex
+from streams.domain.workflow import Refused
 from streams.kafka import committed_offsets
 from streams.keys import parse_recon_key, partition_of
 from streams.recon import Recon
@@ -80,6 +85,7 @@ log = logging.getLogger(__name__)
 BREAK = codec("Break")
 MATCH = codec("Match")
 TIMERS_PER_MESSAGE = 500
+TAGS = {RecordIn: RECORDS, TimerIn: TIMERS, CommandIn: COMMANDS}  # the inputs' offsets in a state
 
 
 @dataclass
@@ -108,7 +114,9 @@ def sources_held(state: KeyState | None) -> set[str]:
 def create_app(settings: Settings) -> faust.App:
     names = topics(settings)
     app = make_app(settings, "diff")
-    inputs = app.topic(names.records, names.diff_timers, key_type=bytes, value_type=bytes)
+    inputs = app.topic(
+        names.records, names.diff_timers, names.commands, key_type=bytes, value_type=bytes
+    )
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
     table = cast(faust.Table, app.Table("state", default=None, key_type=bytes, value_type=bytes))
     changelog = table.changelog_topic.get_topic_name()
@@ -165,7 +173,7 @@ def create_app(settings: Settings) -> faust.App:
         )
 
     async def plan(
-        item: RecordIn | TimerIn,
+        item: Item,
         message: faust.types.Message,
         unpacked: Unpacked,
         index: int,
@@ -191,7 +199,7 @@ def create_app(settings: Settings) -> faust.App:
                 stored = Stored.load(raw)
             except (ValueError, KeyError, TypeError) as exc:
                 raise Poison(f"the key's stored state is unreadable: {exc}", recon.name) from None
-        tag = RECORDS if isinstance(item, RecordIn) else TIMERS
+        tag = TAGS[type(item)]
         position = message.offset * SLOTS + index
         step = Step(key, message.partition, recon, rkey, stored)
         if stored.seen(tag, position):
@@ -204,6 +212,15 @@ def create_app(settings: Settings) -> faust.App:
             return step
         if isinstance(item, TimerIn):
             step.after, step.events = on_timer(recon, stored.state, rkey, item.deadline)
+        elif isinstance(item, CommandIn):
+            appended = appended_at(message.timestamp)
+            try:
+                step.after, step.events = apply_command(
+                    recon, stored.state, rkey, item.break_id, item.command, appended
+                )
+            except Refused as exc:
+                action = item.command.action.value
+                raise Poison(f"{action} by {item.command.by} refused: {exc}", recon.name) from None
         else:
             appended = appended_at(message.timestamp)
             step.after, step.events = apply_record(
@@ -261,7 +278,7 @@ def create_app(settings: Settings) -> faust.App:
         owned = [
             (tp.topic, tp.partition)
             for tp in app.consumer.assignment()
-            if tp.topic in (names.records, names.diff_timers)
+            if tp.topic in (names.records, names.diff_timers, names.commands)
             and not order.knows(tp.topic, tp.partition)
         ]
         at = await asyncio.to_thread(committed_offsets, settings.kafka(), app.conf.id, owned)
@@ -297,7 +314,10 @@ def create_app(settings: Settings) -> faust.App:
             clocks.observe(message.partition, appended_at(message.timestamp), message.offset)
         where = f"{message.topic}/{message.partition}@{message.offset}"
         try:
-            unpacked = unpack(message.key, event.value, timers=timers)
+            if message.topic == names.commands:
+                unpacked = unpack_command(message.key, event.value)
+            else:
+                unpacked = unpack(message.key, event.value, timers=timers)
         except Exception as exc:  # Poison, or a bug on one message: neither stops us
             if not isinstance(exc, Poison):
                 log.exception("cannot read %s", where)

@@ -1,4 +1,5 @@
-"""What the diff consumes (pure): records and timers, decoded and checked against the recon.
+"""What the diff consumes (pure): records, timers and commands, decoded and checked against
+the recon.
 
 Both topics carry partition batches (:mod:`streams.batches`) and, from before them, one
 item per message keyed by its recon key; both are read. Every way an input can be unusable
@@ -18,10 +19,12 @@ from typing import Any
 
 from msgspec import Struct
 
+from streams import commands
 from streams.avro import AS_IS, value_from_avro
 from streams.batches import BatchCodec
 from streams.derived import derived
 from streams.diff.lifecycle import Incoming
+from streams.domain.workflow import Command
 from streams.keys import parse_recon_key, partition_of, recon_key_bytes
 from streams.recon import Recon
 from streams.values import FieldType, Value
@@ -62,6 +65,18 @@ class TimerIn(Struct, frozen=True):
     deadline: datetime
 
 
+class CommandIn(Struct, frozen=True):
+    """A person's (or the scheduler's) action on the break ``break_id`` of a recon key."""
+
+    recon: str
+    key: dict[str, str | None]
+    break_id: str
+    command: Command
+
+
+Item = RecordIn | TimerIn | CommandIn
+
+
 @dataclass(frozen=True, slots=True)
 class Declared:
     """What ``check`` needs of a recon, read from it once: its key, sorted, and each
@@ -85,7 +100,7 @@ class Unpacked:
     batch (placed by partition) or one item under its recon key."""
 
     batch: bool
-    items: list[RecordIn | TimerIn | Poison]
+    items: list[Item | Poison]
     datums: list[dict[str, Any]]  # as decoded: what a bad item is dead-lettered as
 
     def raw(self, index: int, *, timers: bool) -> bytes | None:
@@ -115,6 +130,23 @@ def unpack(key: bytes | None, value: bytes | None, *, timers: bool) -> Unpacked:
         raise Poison(f"undecodable {name}: {type(exc).__name__}: {exc}") from None
     convert = timer_in if timers else record_in
     return Unpacked(batch, [convert(d) for d in datums], datums)
+
+
+def unpack_command(key: bytes | None, value: bytes | None) -> Unpacked:
+    """Decode one commands message (one command, under its break's recon key)."""
+    if value is None:
+        raise Poison("null value (a command is a BreakCommand)")
+    try:
+        parse_recon_key(key)
+    except ValueError as exc:
+        raise Poison(str(exc)) from None
+    try:
+        datum = commands.COMMANDS.decode(value)
+        target, command = commands.from_datum(datum)
+    except Exception as exc:  # fastavro's errors, or a value the command cannot hold
+        raise Poison(f"undecodable BreakCommand: {type(exc).__name__}: {exc}") from None
+    item = CommandIn(target.recon, target.key, target.break_id, command)
+    return Unpacked(False, [item], [datum])
 
 
 def record_in(datum: dict[str, Any]) -> RecordIn | Poison:
@@ -151,7 +183,7 @@ def at_home(item_key: bytes, partition: int, partitions: int) -> None:
         raise Poison(f"the key {item_key!r} lives in partition {home}, not in {partition}")
 
 
-def check(recon: Recon, item: RecordIn | TimerIn) -> bytes:
+def check(recon: Recon, item: Item) -> bytes:
     """The item's recon key bytes; :class:`Poison` unless the recon, as defined now, can
     take ``item``."""
     source = item.incoming.source if isinstance(item, RecordIn) else ""
@@ -163,7 +195,7 @@ def check(recon: Recon, item: RecordIn | TimerIn) -> bytes:
             source,
         )
     key = recon_key_bytes(recon.name, {k: item.key[k] for k in recon.key})
-    if isinstance(item, TimerIn):
+    if not isinstance(item, RecordIn):
         return key
     fields = declared.fields.get(source)
     if fields is None:

@@ -18,7 +18,9 @@ from msgspec import Struct
 from msgspec.structs import replace
 
 from streams.diff.compare import ComparisonPlan, FieldDiff, Fields, comparison_plan
+from streams.domain import workflow
 from streams.domain.vocabulary import Kind, Status
+from streams.domain.workflow import Command, Workflow
 from streams.recon import Recon
 from streams.values import render
 
@@ -42,6 +44,7 @@ class Break(Struct, frozen=True):
     first_seen: datetime
     updated_at: datetime
     version: int
+    workflow: Workflow | None = None  # what people did about it (None: nothing yet)
 
     def same_finding(
         self, kind: Kind, missing_in: str | None, diffs: tuple[FieldDiff, ...]
@@ -116,7 +119,7 @@ class BreakEvent:
             "key": self.key,
             "kind": b.kind.value,
             "missing_in": b.missing_in,
-            "status": b.status.value,
+            "status": workflow.status_of(b.status, b.workflow).value,
             "fields": [
                 {
                     "field": d.field,
@@ -134,6 +137,9 @@ class BreakEvent:
             "first_seen": b.first_seen,
             "updated_at": b.updated_at,
             "version": b.version,
+            **workflow.break_fields(b.workflow),
+            "materiality": None,
+            "due": None,
         }
 
 
@@ -290,6 +296,7 @@ def _open_or_update(
             fields=diffs,
             updated_at=now,
             version=current.version + 1,
+            workflow=workflow.on_new_data(current.workflow),
         )
         state = replace(state, current=brk)
     else:
@@ -314,7 +321,34 @@ def _resolve(
     current = state.current
     if not current or current.status is Status.RESOLVED:
         return state, []
-    brk = replace(current, status=Status.RESOLVED, updated_at=now, version=current.version + 1)
+    brk = replace(
+        current,
+        status=Status.RESOLVED,
+        updated_at=now,
+        version=current.version + 1,
+        workflow=workflow.on_new_data(current.workflow),
+    )
+    state = replace(state, current=brk)
+    return state, [current_event(recon, state, key)]
+
+
+def apply_command(
+    recon: Recon,
+    state: KeyState,
+    key: dict[str, str | None],
+    break_id: str,
+    cmd: Command,
+    now: datetime,
+) -> tuple[KeyState, list[Event]]:
+    """Apply a person's (or the scheduler's) action to the key's current break, appended at
+    ``now``: its next revision. :class:`streams.domain.workflow.Refused` for an action the
+    break does not take now, or a break that is not the key's current one."""
+    current = state.current
+    if current is None or current.break_id != break_id:
+        raise workflow.Refused(f"break {break_id} is not the current break of its key")
+    status = workflow.status_of(current.status, current.workflow)
+    done = workflow.apply(current.workflow, status, current.version, cmd)
+    brk = replace(current, workflow=done, updated_at=max(now, current.updated_at))
     state = replace(state, current=brk)
     return state, [current_event(recon, state, key)]
 

@@ -7,7 +7,8 @@ The value is one MessagePack array, read back by msgspec in C into the typed lay
                 seen_until]
     bookings = {source: [[record_id, names, types, values], ...]}
     current  = null | [break_id, kind, missing_in, status, fields, first_seen, updated_at,
-                       version]
+                       version, workflow]     workflow: absent or null until a person acts,
+                                              then a map of the Workflow's fields
     fields   = [[field, sources, types, values], ...]   values: each source's, then the delta
     offsets  = {"r": offset, "t": offset}
 
@@ -33,6 +34,7 @@ from msgspec import Raw, Struct
 from streams.diff.compare import FieldDiff
 from streams.diff.lifecycle import Booking, Break, KeyState
 from streams.domain.vocabulary import Kind, Status
+from streams.domain.workflow import Workflow
 from streams.values import LONG_MAX, LONG_MIN, Value
 
 FORMAT = 1
@@ -81,6 +83,7 @@ class _Break(Struct, array_like=True):
     first_seen: datetime
     updated_at: datetime
     version: int
+    workflow: Workflow | None = None
 
 
 class _State(Struct, array_like=True):
@@ -105,7 +108,7 @@ _DECODER = msgspec.msgpack.Decoder(_TableValue)
 
 def dump(state: KeyState, offsets: dict[str, int]) -> bytes:
     c = state.current
-    current = None
+    current: tuple[Any, ...] | None = None
     if c is not None:
         diffs = [
             (d.field, list(d.values), *_typed((*d.values.values(), d.delta))) for d in c.fields
@@ -120,6 +123,8 @@ def dump(state: KeyState, offsets: dict[str, int]) -> bytes:
             _instant(c.updated_at),
             c.version,
         )
+        if c.workflow is not None:
+            current += (c.workflow,)
     bookings = {
         source: [(b.record_id, list(b.fields), *_typed(tuple(b.fields.values()))) for b in held]
         for source, held in state.bookings.items()
@@ -165,6 +170,7 @@ def load(raw: bytes) -> tuple[KeyState, dict[str, int]]:
             c.first_seen,
             c.updated_at,
             c.version,
+            c.workflow,
         )
     state = KeyState(
         bookings,

@@ -2,7 +2,8 @@
 
 Faust commits input offsets only after flushing what it produced, but the table's
 changelog may be ahead of the committed offsets after a crash. Each key therefore
-remembers the last position it applied from each input topic (records ``r``, timers ``t``):
+remembers the last position it applied from each input topic (records ``r``, timers ``t``,
+commands ``c``):
 a redelivered item is recognised and not applied twice. A position is the message offset
 times :data:`streams.batches.SLOTS` plus the item's index in its batch.
 
@@ -19,7 +20,7 @@ from streams.diff import state_codec
 from streams.diff.lifecycle import KeyState
 from streams.diff.state_json import state_from_json
 
-RECORDS, TIMERS = "r", "t"
+RECORDS, TIMERS, COMMANDS = "r", "t", "c"
 
 
 @dataclass

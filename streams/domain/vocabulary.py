@@ -14,10 +14,13 @@ class Kind(StrEnum):
 
 
 class Status(StrEnum):
-    """Where a break stands: OPEN until the data agrees again (RESOLVED)."""
+    """Where a break stands: OPEN until the data agrees again (RESOLVED) or a person or an
+    auto-close rule closes it (CLOSED); IN_REVIEW while an analyst works on it."""
 
     OPEN = "OPEN"
     RESOLVED = "RESOLVED"
+    IN_REVIEW = "IN_REVIEW"
+    CLOSED = "CLOSED"
 
 
 CAUSES = (

@@ -67,7 +67,9 @@ def test_take_comment_propose_approve_and_see_it_closed_live(
     lines = done.stdout.splitlines()
     for milestone in ("TAKEN", "COMMENTED", "PROPOSED", "APPROVED", "CLOSED-LIVE", "DONE"):
         assert any(line.startswith(milestone) for line in lines), done.stdout
-    break_id = next(line for line in lines if line.startswith("SELECTED")).split()[1][len("break=") :]
+    break_id = next(line for line in lines if line.startswith("SELECTED")).split()[1][
+        len("break=") :
+    ]
 
     stored = pipeline.api(f"/api/breaks/{break_id}")
     assert stored["status"] == "CLOSED"

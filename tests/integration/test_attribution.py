@@ -25,9 +25,9 @@ from psycopg.rows import dict_row
 
 from greenai.localstack import ServerUrls
 from greenai.up import DEMO_RECON
-from streams.attribution.feedback import feedback_codec
 from streams.attribution.learner import Learner, loads
 from streams.avro import codec
+from streams.feedback import feedback_codec
 from streams.ingest.synthetic import TradeGenerator
 from tests.integration.pipeline import Pipeline, start_pipeline
 

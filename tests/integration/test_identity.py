@@ -150,6 +150,13 @@ ROUTES = [
         "/api/breaks/labels", json={"labels": [{"break_id": s.break_id, "cause": "FX"}]})),
     Route("POST", "/api/breaks/{break_id}/reverse", "label", lambda c, s: c.post(
         f"/api/breaks/{s.break_id}/reverse", json={"disposition": "QUEUE"})),
+    Route("POST", "/api/breaks/{break_id}/actions", "comment", lambda c, s: c.post(
+        f"/api/breaks/{s.break_id}/actions", json={"action": "comment", "text": "matrix"})),
+    Route("POST", "/api/breaks/actions", "assign", lambda c, s: c.post(
+        "/api/breaks/actions", json={"action": "take", "break_ids": [s.break_id]})),
+    Route("GET", "/api/breaks/{break_id}/comments", "read", _get("/api/breaks/{b}/comments")),
+    Route("GET", "/api/breaks/{break_id}/history", "read", _get("/api/breaks/{b}/history")),
+    Route("GET", "/api/approvals", "approve", _get("/api/approvals")),
     Route("GET", "/api/audit", "audit", _get("/api/audit")),
     Route("GET", "/api/audit/export", "audit", _get("/api/audit/export?format=jsonl")),
     Route("GET", "/api/audit/verify", "audit", _get("/api/audit/verify")),
@@ -183,8 +190,8 @@ ROUTES = [
 ]  # fmt: skip
 GRANTS = {
     "viewer": {"read"},
-    "analyst": {"read", "label"},
-    "approver": {"read", "audit"},
+    "analyst": {"read", "label", "comment", "assign", "propose"},
+    "approver": {"read", "audit", "approve"},
     "admin": {"read", "audit", "admin"},
 }
 NOT_IN_SCHEMA = {("GET", "/openapi.json"), ("GET", "/metrics")}

@@ -7,18 +7,22 @@ break, the custodian's corrections (some wrong at first), the timers of the keys
 waiting, the missing sides arriving late, withdrawals of matched bookings, and the state
 retention running out. The digests of those bytes, and of every key's final state in the
 state's JSON form, were taken from the code before the fast core (commit 2ccb72b): a change
-of either is a change of behaviour.
+of either is a change of behaviour. Breaks are encoded with the Break schema of that time
+(history v1): the workflow's fields, added since, are empty for breaks nobody acted on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from streams.avro import codec, source_record
+import fastavro
+
+from streams.avro import MAGIC, SCHEMA_DIR, codec, schema_fingerprint, source_record
 from streams.diff.clock import appended_at
 from streams.diff.inputs import RecordIn, check, unpack
 from streams.diff.lifecycle import Event, KeyState, Matched, apply_record, on_timer
@@ -70,10 +74,18 @@ def message(recon: Recon, source: str, raw: dict[str, str], at: datetime) -> tup
     return row.kafka_key(recon.name), value
 
 
+BREAK_V1 = fastavro.parse_schema(json.loads((SCHEMA_DIR / "history" / "Break.v1.avsc").read_text()))
+
+
 def published(event: Event) -> bytes:
     if isinstance(event, Matched):
         return codec("Match").encode(event.datum())
-    return codec("Break").encode(event.datum())
+    datum = event.datum()
+    assert datum["revision"] == 0 and datum["activity"] is None  # nobody acted on it
+    out = io.BytesIO()
+    out.write(MAGIC + schema_fingerprint(BREAK_V1))
+    fastavro.schemaless_writer(out, BREAK_V1, datum)
+    return out.getvalue()
 
 
 class Worker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -122,6 +123,8 @@ def test_amounts_at_the_limit_of_what_connectors_admit_are_attributed() -> None:
         "status": "OPEN",
         "version": 1,
         "missing_in": None,
+        "first_seen": datetime(2026, 12, 1, tzinfo=UTC),
+        "updated_at": datetime(2026, 12, 1, tzinfo=UTC),
     }
     done = Engine().process(brk, None)
     assert done.datum["cause"] != "UNKNOWN" or done.datum["explanation"][0]["feature"] != (

@@ -3,18 +3,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from streams.diff import state_codec
 from streams.diff.lifecycle import (
     BreakEvent,
     Event,
     Incoming,
     KeyState,
     Matched,
+    apply_command,
     apply_record,
     break_id,
     on_timer,
 )
 from streams.diff.state_json import state_from_json, state_to_json
 from streams.domain.vocabulary import Kind, Status
+from streams.domain.workflow import Action, Command, Refused
 from streams.recon import Recon
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -190,3 +195,48 @@ def test_state_round_trips_through_json_exactly(recon: Recon) -> None:
     assert state_from_json(state_to_json(state)) == state
     state, _ = apply_record(recon, state, KEY, custody("10.10"), T0)
     assert state_from_json(state_to_json(state)) == state
+
+
+# --- the workflow on the break the diff owns ------------------------------------------------
+
+
+def _command(action: Action, by: str = "mark", **fields: object) -> Command:
+    return Command(f"c-{action.value}", action, by, T0, **fields)  # type: ignore[arg-type]
+
+
+def _mismatched(recon: Recon) -> tuple[KeyState, BreakEvent]:
+    state, _ = apply_record(recon, KeyState(), KEY, ledger("10.00"), T0)
+    state, out = apply_record(recon, state, KEY, custody("12.00"), T0)
+    return state, only_break(out)
+
+
+def test_an_action_is_the_breaks_next_revision_of_the_same_version(recon: Recon) -> None:
+    state, opened = _mismatched(recon)
+    later = T0 + timedelta(minutes=5)
+    state, out = apply_command(recon, state, KEY, opened.brk.break_id, _command(Action.TAKE), later)
+    taken = only_break(out).datum()
+    assert (taken["version"], taken["revision"], taken["owner"]) == (1, 1, "mark")
+    assert taken["activity"]["action"] == "TAKE" and taken["updated_at"] == later
+    assert state_codec.load(state_codec.dump(state, {"c": 7})) == (state, {"c": 7})
+
+
+def test_a_closed_break_whose_data_changes_is_open_again(recon: Recon) -> None:
+    state, opened = _mismatched(recon)
+    close = _command(Action.CLOSE, reason="OTHER", version=1)
+    state, out = apply_command(recon, state, KEY, opened.brk.break_id, close, T0)
+    assert only_break(out).datum()["status"] == "CLOSED"
+    state, out = apply_record(recon, state, KEY, custody("13.00"), T0 + timedelta(1))
+    changed = only_break(out).datum()
+    assert (changed["status"], changed["version"], changed["revision"]) == ("OPEN", 2, 1)
+    assert changed["close_reason"] is None and changed["activity"] is None
+
+
+def test_actions_on_another_break_than_the_keys_current_one_are_refused(recon: Recon) -> None:
+    state, opened = _mismatched(recon)
+    with pytest.raises(Refused, match="not the current break"):
+        apply_command(recon, state, KEY, "b-someone-else", _command(Action.TAKE), T0)
+    with pytest.raises(Refused, match="not the current break"):
+        apply_command(recon, KeyState(), KEY, opened.brk.break_id, _command(Action.TAKE), T0)
+    resolved, _ = apply_record(recon, state, KEY, custody("10.00"), T0 + timedelta(1))
+    with pytest.raises(Refused, match="cannot take a RESOLVED break"):
+        apply_command(recon, resolved, KEY, opened.brk.break_id, _command(Action.TAKE), T0)

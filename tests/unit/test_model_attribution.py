@@ -18,18 +18,18 @@ from streams.attribution.comparison import CANDIDATES, compare, table
 from streams.attribution.engine import Engine
 from streams.attribution.evaluation import evaluate, plot, text
 from streams.attribution.features import extract, vector
-from streams.attribution.feedback import (
+from streams.attribution.labelled import LabelledBreak, labelled_breaks
+from streams.attribution.learner import IncompatibleCheckpoint, Learner, dumps, loads
+from streams.attribution.model import CauseModel
+from streams.attribution.rules import attribute as rule_attribute
+from streams.domain.vocabulary import CAUSES
+from streams.feedback import (
     feedback_codec,
     label_event,
     read_snapshot,
     reverse_event,
     rollback_event,
 )
-from streams.attribution.labelled import LabelledBreak, labelled_breaks
-from streams.attribution.learner import IncompatibleCheckpoint, Learner, dumps, loads
-from streams.attribution.model import CauseModel
-from streams.attribution.rules import attribute as rule_attribute
-from streams.domain.vocabulary import CAUSES
 from streams.recon import Recon, load_recon
 
 

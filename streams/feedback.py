@@ -1,4 +1,5 @@
-"""Feedback events (pure): what analysts tell the model, as ``Feedback`` Avro data.
+"""The feedback topic (``<prefix>.feedback``, pure): what analysts tell the attribution
+model, as ``Feedback`` Avro data.
 
 A LABEL carries a snapshot of the break as the analyst saw it, with the recon's source order
 and FX rates, so the feedback topic alone is a complete, replayable training set: learning
