@@ -35,7 +35,14 @@ from streams import commands
 from streams.commands import Target
 from streams.domain import workflow
 from streams.domain.vocabulary import Status
-from streams.domain.workflow import TEAM_PREFIX, Action, Command, ProposalAction, Refused
+from streams.domain.workflow import (
+    TEAM_PREFIX,
+    Action,
+    Command,
+    Incomplete,
+    ProposalAction,
+    Refused,
+)
 from streams.feedback import event_key, feedback_codec, label_event, reverse_event
 from streams.kafka import SafeProducer
 from streams.recon import Recon
@@ -151,6 +158,8 @@ def plan(
         )
     try:
         workflow.apply(workflow.from_break_fields(row), status, int(row["version"]), cmd)
+    except Incomplete as exc:
+        raise Refusal(422, str(exc)) from None
     except Refused as exc:
         raise Refusal(409, str(exc)) from None
     target = Target(row["recon"], row["key"], row["break_id"])

@@ -13,6 +13,9 @@ from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 from streams.recon import Recon
 
 
+MISS_AGAIN = 0.2  # seconds: an unknown recon is looked up again at most this often
+
+
 class ReconCache:
     def __init__(self, database_url: str, ttl: float = 2.0) -> None:
         self.database_url = database_url
@@ -25,10 +28,10 @@ class ReconCache:
     def stale(self) -> bool:
         return time.monotonic() - self._at > self.ttl
 
-    def load(self) -> dict[str, Recon]:
-        """The recons, reloaded if stale (blocking: threads only)."""
+    def load(self, *, fresh: bool = False) -> dict[str, Recon]:
+        """The recons, reloaded if stale (or ``fresh``: now) (blocking: threads only)."""
         with self._lock:
-            if self.stale:
+            if self.stale or fresh:
                 loaded = load_recons(self.database_url)
                 self._recons = {name: recon for name, (_, recon) in loaded.items()}
                 self._at = time.monotonic()
@@ -43,7 +46,11 @@ class ReconCache:
         return await asyncio.to_thread(self.load) if self.stale else self._recons
 
     async def get(self, name: str) -> Recon | None:
-        return (await self.all()).get(name)
+        """The recon; one not known yet is looked up again at once (applied a moment ago)."""
+        found = (await self.all()).get(name)
+        if found is None and time.monotonic() - self._at > MISS_AGAIN:
+            found = (await asyncio.to_thread(self.load, fresh=True)).get(name)
+        return found
 
     async def rules(self, name: str) -> WorkflowRules:
         recon = await self.get(name)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from greenai.client import Bff
+from greenai.commands import workflow
 from streams.settings import Settings
 
 
@@ -23,9 +24,11 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for b in breaks:
         key = ", ".join(f"{k}={v}" for k, v in b["key"].items())
+        due = "OVERDUE" if b.get("overdue") else f"age {b.get('age_days', '-')}d"
         print(
-            f"{b['status']:<8} {b['kind']:<9} {b['recon']:<12} {key:<24} "
-            f"{b['cause'] or '-':<18} {b['disposition'] or '-'}"
+            f"{b['status']:<9} {b['kind']:<9} {b['recon']:<12} {key:<24} "
+            f"{b['cause'] or '-':<18} {b['disposition'] or '-':<10} "
+            f"{b.get('owner') or '-':<12} {due}"
         )
     return 0
 
@@ -131,3 +134,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     audit = sub.add_parser("audit", help="who did what to a break (JSON)")
     audit.add_argument("break_id")
     audit.set_defaults(run=cmd_audit)
+
+    workflow.register(sub)

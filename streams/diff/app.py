@@ -310,7 +310,7 @@ def create_app(settings: Settings) -> faust.App:
         """Apply one message's items in order, then write each key it changed, once."""
         message = event.message
         timers = message.topic == names.diff_timers
-        if not timers:
+        if message.topic == names.records:  # the clock is the records' (event time)
             clocks.observe(message.partition, appended_at(message.timestamp), message.offset)
         where = f"{message.topic}/{message.partition}@{message.offset}"
         try:

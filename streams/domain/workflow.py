@@ -72,6 +72,11 @@ class Refused(ValueError):
     """A command the break's workflow does not take now (the message says why, one line)."""
 
 
+class Incomplete(Refused):
+    """A command that lacks what its action needs, or says it wrongly (a reason, an amount,
+    a known cause): refused whatever the break's state."""
+
+
 class Command(Struct, frozen=True, omit_defaults=True):
     """One action on one break by one actor. ``version`` is the break's data version the
     actor saw: a close, a proposal or an approval of a break whose data changed since is
@@ -190,7 +195,7 @@ def _current(cmd: Command, version: int) -> None:
 
 def _required(value: str | None, what: str) -> str:
     if value is None or not value.strip():
-        raise Refused(f"{what} is required")
+        raise Incomplete(f"{what} is required")
     return value.strip()
 
 
@@ -210,7 +215,7 @@ def _assign(wf: Workflow, status: Status, version: int, cmd: Command) -> Workflo
     _unsettled(status, "assign")
     to = _required(cmd.to, "whom to assign it to")
     if to.startswith(TEAM_PREFIX) and not to[len(TEAM_PREFIX) :].strip():
-        raise Refused("a team is named team:<name>")
+        raise Incomplete("a team is named team:<name>")
     return replace(wf, owner=to)
 
 
@@ -240,7 +245,7 @@ def _propose(wf: Workflow, status: Status, version: int, cmd: Command) -> Workfl
     action = cmd.proposal or ProposalAction.CLOSE
     reason = _required(cmd.reason, "a reason code")
     if action is ProposalAction.WRITE_OFF and (cmd.amount is None or cmd.amount <= 0):
-        raise Refused("a write-off needs a positive amount")
+        raise Incomplete("a write-off needs a positive amount")
     proposal = Proposal(action, reason, cmd.by, cmd.at, version, note=cmd.note, amount=cmd.amount)
     return replace(wf, proposal=proposal)
 
@@ -289,13 +294,13 @@ def _comment(wf: Workflow, status: Status, version: int, cmd: Command) -> Workfl
 def _tag(wf: Workflow, status: Status, version: int, cmd: Command) -> Workflow:
     tags = (set(wf.tags) | {t.strip() for t in cmd.add if t.strip()}) - set(cmd.remove)
     if len(tags) > MAX_TAGS:
-        raise Refused(f"a break has at most {MAX_TAGS} tags")
+        raise Incomplete(f"a break has at most {MAX_TAGS} tags")
     return replace(wf, tags=tuple(sorted(tags)))
 
 
 def _label(wf: Workflow, status: Status, version: int, cmd: Command) -> Workflow:
     if cmd.cause not in CAUSES:
-        raise Refused(f"unknown cause {cmd.cause!r}")
+        raise Incomplete(f"unknown cause {cmd.cause!r}")
     wf = replace(wf, cause=Override(cmd.cause, cmd.by, cmd.reason))
     if cmd.disposition is not None:
         return _reverse(wf, status, version, cmd)
@@ -304,7 +309,7 @@ def _label(wf: Workflow, status: Status, version: int, cmd: Command) -> Workflow
 
 def _reverse(wf: Workflow, status: Status, version: int, cmd: Command) -> Workflow:
     if cmd.disposition not in DISPOSITIONS:
-        raise Refused(f"unknown disposition {cmd.disposition!r}")
+        raise Incomplete(f"unknown disposition {cmd.disposition!r}")
     return replace(wf, disposition=Override(cmd.disposition, cmd.by, cmd.reason))
 
 
