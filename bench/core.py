@@ -38,9 +38,7 @@ from streams.batches import SLOTS
 from streams.diff.clock import appended_at
 from streams.diff.inputs import (
     RECORD_BATCHES,
-    Poison,
     RecordIn,
-    TimerIn,
     Unpacked,
     check,
     placed,
@@ -125,7 +123,7 @@ def decode(recon: Recon, message: Message) -> list[Decoded]:
     unpacked: Unpacked = unpack(None, message.value, timers=False)
     out = []
     for index, item in enumerate(unpacked.items):
-        if isinstance(item, Poison | TimerIn):
+        if not isinstance(item, RecordIn):
             raise AssertionError(item)
         key = check(recon, item)
         placed(key, unpacked, None)

@@ -12,7 +12,6 @@ from streams.database import load_recons
 from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 from streams.recon import Recon
 
-
 MISS_AGAIN = 0.2  # seconds: an unknown recon is looked up again at most this often
 
 
