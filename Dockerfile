@@ -4,8 +4,6 @@
 #   build  installs greenai and its dependencies into a virtual environment (/opt/venv)
 #   final  the slim Python image with that environment, the source tree and the built UI:
 #          no compiler, no node, no pip cache; runs as the unprivileged user 10001
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-
 FROM node:20-bookworm-slim AS ui
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
@@ -13,7 +11,7 @@ RUN npm ci --no-audit --no-fund
 COPY frontend/ ./
 RUN npm run build
 
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11-slim-bookworm AS build
 # a compiler for any dependency that has no wheel for this platform (this stage only)
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
@@ -38,7 +36,7 @@ COPY examples/ examples/
 RUN /opt/venv/bin/pip install --no-deps -e . \
  && find /app /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
-FROM ${PYTHON_IMAGE}
+FROM python:3.11-slim-bookworm
 RUN groupadd --system --gid 10001 greenai \
  && useradd --system --uid 10001 --gid greenai --home-dir /var/lib/greenai --create-home greenai
 COPY --from=build /opt/venv /opt/venv

@@ -18,8 +18,8 @@ install: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH) tool
 system:
 	@bash infra/install-system-packages.sh
 
-# helm, kubeconform, actionlint, docker-compose and jaeger from the Go module proxy, and
-# kubeconform's schemas, built once into .tools (a stamp per tool and version)
+# helm, kubeconform, actionlint, docker-compose and jaeger from the Go module proxy,
+# dockerfilelint from npm and kubeconform's schemas, once into .tools (a stamp per version)
 tools: $(PYTHON_STAMP)
 	@bash infra/tools/install-tools.sh $(PY)
 
@@ -51,7 +51,7 @@ up: install
 test: install test-frontend
 	$(VENV)/bin/pytest -q
 
-test-unit: $(PYTHON_STAMP)
+test-unit: $(PYTHON_STAMP) system tools
 	$(VENV)/bin/pytest -q tests/unit
 
 test-integration: install
@@ -75,7 +75,7 @@ lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json system tools
 	@cd frontend && npm run --silent lint
 	$(PY) deploy/checks.py
 
-# helm lint, helm template | kubeconform, actionlint, docker-compose config (deploy/checks.py)
+# helm lint, helm template | kubeconform, actionlint, docker-compose config, dockerfilelint
 lint-deploy: system tools
 	$(PY) deploy/checks.py
 

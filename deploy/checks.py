@@ -8,6 +8,7 @@
     compose       docker-compose config (the real Compose v2, built from the Go module
                   proxy; no Docker engine is needed to load and validate the file), with and
                   without the demo profile; promtool check config on its Prometheus file
+    dockerfile    dockerfilelint (npm) on the Dockerfile
 
 The tools come from ``make install`` (.tools/, promtool from Debian's prometheus package).
 A missing tool is a failure with one line that says so, never a skip.
@@ -41,6 +42,8 @@ SCHEMA_LOCATIONS = (
     f"{SCHEMAS}/crds/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
 )
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERFILELINT = TOOLS / "npm" / "node_modules" / ".bin" / "dockerfilelint"
 WORKFLOWS = ROOT / ".github" / "workflows"
 SUMMARY = re.compile(r"Valid: (\d+), Invalid: (\d+), Errors: (\d+), Skipped: (\d+)")
 
@@ -133,11 +136,19 @@ def compose() -> str:
     return f"docker-compose config: {len(services)} services; promtool check config"
 
 
+def dockerfile() -> str:
+    if not DOCKERFILELINT.is_file():
+        raise CheckFailed("dockerfilelint is not installed: run `make install`")
+    run([str(DOCKERFILELINT), str(DOCKERFILE)])
+    return "dockerfilelint: no issue"
+
+
 CHECKS: dict[str, Callable[[], str]] = {
     "helm-lint": helm_lint,
     "kubeconform": kubeconform_chart,
     "actionlint": actionlint,
     "compose": compose,
+    "dockerfile": dockerfile,
 }
 
 

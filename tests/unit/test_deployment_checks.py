@@ -100,3 +100,29 @@ def test_optional_parts_are_off_by_default_and_on_when_asked() -> None:
         kind for kind, _ in manifests("serviceMonitor.enabled=true", "networkPolicy.enabled=true")
     }
     assert {"ServiceMonitor", "NetworkPolicy"} <= kinds
+
+
+def dockerfile_stages() -> list[list[str]]:
+    """The Dockerfile's instructions (continuation lines joined), stage by stage."""
+    text = checks.DOCKERFILE.read_text().replace("\\\n", " ")
+    stages: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("FROM "):
+            stages.append([])
+        if line and not line.startswith("#") and stages:
+            stages[-1].append(line)
+    return stages
+
+
+def test_the_final_image_copies_what_was_built_and_runs_unprivileged() -> None:
+    *builders, final = dockerfile_stages()
+    assert len(builders) == 2
+    runs = [line for line in final if line.startswith("RUN ")]
+    assert not any(tool in run for run in runs for tool in ("apt-get", "pip", "npm")), runs
+    assert "COPY --from=build /opt/venv /opt/venv" in final
+    assert "COPY --from=ui /src/frontend/dist /app/frontend/dist" in final
+    assert final[-1].startswith("CMD ")
+    user = [line for line in final if line.startswith("USER ")]
+    assert user == ["USER 10001:10001"]
+    assert final.index(user[0]) > max(final.index(run) for run in runs)
