@@ -10,12 +10,18 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
                     frontend/vite.config.ts frontend/tsconfig.json
 KAFKA_CLASSPATH := infra/kafka/target/classpath.txt
 
-.PHONY: install system demo up test test-unit test-integration test-frontend bench soak lint clean
+.PHONY: install system tools demo up test test-unit test-integration test-frontend bench soak lint \
+        lint-deploy clean
 
-install: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH)
+install: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH) tools
 
 system:
 	@bash infra/install-system-packages.sh
+
+# helm, kubeconform, actionlint, docker-compose and jaeger from the Go module proxy,
+# dockerfilelint from npm and kubeconform's schemas, once into .tools (a stamp per version)
+tools: $(PYTHON_STAMP)
+	@bash infra/tools/install-tools.sh $(PY)
 
 $(PYTHON_STAMP): pyproject.toml
 	@echo "make: Python dependencies into $(VENV)"
@@ -45,7 +51,7 @@ up: install
 test: install test-frontend
 	$(VENV)/bin/pytest -q
 
-test-unit: $(PYTHON_STAMP)
+test-unit: $(PYTHON_STAMP) system tools
 	$(VENV)/bin/pytest -q tests/unit
 
 test-integration: install
@@ -62,11 +68,16 @@ bench: install
 soak: install
 	$(VENV)/bin/pytest -q -s -m soak tests/soak
 
-lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json
+lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json system tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	@cd frontend && npm run --silent lint
+	$(PY) deploy/checks.py
+
+# helm lint, helm template | kubeconform, actionlint, docker-compose config, dockerfilelint
+lint-deploy: system tools
+	$(PY) deploy/checks.py
 
 clean:
-	rm -rf .greenai frontend/dist infra/kafka/target
+	rm -rf .greenai frontend/dist infra/kafka/target .tools

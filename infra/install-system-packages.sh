@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the OS packages the local stack needs (Debian/Ubuntu), only those missing:
-# PostgreSQL server, Redis, Chromium (UI tests), Maven (Kafka jars), a JRE if java is absent.
+# PostgreSQL server, Redis, Chromium (UI tests), Maven (Kafka jars), a JRE if java is absent,
+# Prometheus (its promtool checks the rules and the compose scrape configuration).
 # Idempotent and fast when everything is present (no apt-get update then).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ have redis-server || missing+=(redis-server)
 have chromium || have chromium-browser || missing+=(chromium fonts-liberation)
 have mvn || missing+=(maven)
 have java || missing+=(default-jre-headless)
+have promtool || missing+=(prometheus)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
