@@ -10,10 +10,13 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
                     frontend/vite.config.ts frontend/tsconfig.json
 KAFKA_CLASSPATH := infra/kafka/target/classpath.txt
 
-.PHONY: install system tools demo up test test-unit test-integration test-frontend bench soak lint \
+.PHONY: install base system tools demo up test test-unit test-integration test-frontend bench soak lint \
         lint-deploy clean
 
-install: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH) tools
+# install: everything; base: what running greenai needs (make demo does not wait for the tools)
+install: base tools
+
+base: system $(PYTHON_STAMP) frontend/dist/index.html $(KAFKA_CLASSPATH)
 
 system:
 	@bash infra/install-system-packages.sh
@@ -42,10 +45,10 @@ $(KAFKA_CLASSPATH): infra/kafka/pom.xml | $(PYTHON_STAMP)
 	@$(PY) -c "from pathlib import Path; from greenai.localstack.kafka import kafka_classpath; \
 	  kafka_classpath(Path('infra/kafka/target/maven.log'))"
 
-demo: install
+demo: base
 	$(VENV)/bin/greenai up --demo
 
-up: install
+up: base
 	$(VENV)/bin/greenai up
 
 test: install test-frontend
@@ -60,12 +63,12 @@ test-integration: install
 test-frontend: frontend/dist/index.html
 	@cd frontend && npm test --silent
 
-bench: install
+bench: base
 	$(PY) -m bench
 
 # Twenty minutes of chaos at a steady rate (GREENAI_SOAK_MINUTES, GREENAI_SOAK_RATE): lag,
 # memory growth and restarts in soak-report.json. Not part of `make test`.
-soak: install
+soak: base
 	$(VENV)/bin/pytest -q -s -m soak tests/soak
 
 lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json system tools
