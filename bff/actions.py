@@ -30,7 +30,6 @@ from bff.auth.permissions import Permission
 from bff.auth.principal import Principal
 from bff.recons import ReconCache
 from bff.store import users
-from bff.store.breaks import applied_commands, get_breaks
 from streams import commands
 from streams.commands import Target
 from streams.domain import workflow
@@ -46,6 +45,7 @@ from streams.domain.workflow import (
 from streams.feedback import event_key, feedback_codec, label_event, reverse_event
 from streams.kafka import SafeProducer
 from streams.recon import Recon
+from streams.store.breaks import applied_commands, get_breaks
 from streams.topics import Topics
 
 # What each action needs (ESCALATE is the scheduler's alone).

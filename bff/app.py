@@ -53,6 +53,8 @@ from bff.routers import (
     labels,
     operations,
     recons,
+    reports,
+    schedule,
     stream,
     users,
     workflow,
@@ -148,7 +150,20 @@ def create_app(
     )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings, config))
     app.add_middleware(Hardening)
-    routers = (auth, users, breaks, workflow, labels, audit, stream, recons, operations, alerts)
+    routers = (
+        auth,
+        users,
+        breaks,
+        workflow,
+        labels,
+        audit,
+        stream,
+        recons,
+        operations,
+        alerts,
+        schedule,
+        reports,
+    )
     for router in routers:
         app.include_router(router.router)
 

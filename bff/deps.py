@@ -22,7 +22,7 @@ from bff.auth.permissions import Permission
 from bff.auth.principal import Principal, token_digest
 from bff.auth.sessions import SessionStore
 from bff.store import tokens, users
-from bff.store.breaks import get_break
+from streams.store.breaks import get_break
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 COOKIE = "__Host-greenai_session"

@@ -26,9 +26,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from bff.models import BreakOut
 from bff.recons import ReconCache
-from bff.store.breaks import changes_since, last_seq
 from streams.domain.workflow_rules import WorkflowRules
 from streams.retry import Backoff, Outage
+from streams.store.breaks import changes_since, last_seq
 
 log = logging.getLogger(__name__)
 POLL = 1.0  # seconds between change-feed reads while Redis is away

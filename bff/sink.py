@@ -1,4 +1,5 @@
-"""The sink: attributed breaks from Kafka into PostgreSQL, then out to Redis for SSE.
+"""The sink: attributed breaks from Kafka into PostgreSQL, then out to Redis for SSE; and
+the matches, for the match rate.
 
 At-least-once with idempotent writes: a batch is upserted in one transaction (by version),
 and only then are its Kafka offsets stored for librdkafka to commit (in the background,
@@ -25,7 +26,9 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 import psycopg
 import redis
@@ -33,7 +36,6 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
 from bff.models import BreakOut
 from bff.recons import ReconCache
-from bff.store.breaks import StoredChange, change_of, newest_versions, store_breaks
 from streams import dead_letter
 from streams.avro import codec
 from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
@@ -46,6 +48,8 @@ from streams.kafka import (
 )
 from streams.retry import Outage, Stopped, until_done_sync
 from streams.settings import Settings
+from streams.store.breaks import StoredChange, change_of, newest_versions, store_breaks
+from streams.store.matches import store_matches
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,8 @@ BATCH = 500
 COMMIT_EVERY_MS = 1000
 PROBE_EVERY = 2.0  # seconds between checks of a Kafka that seems away
 BREAK = codec("Break")
+MATCH = codec("Match")
+T = TypeVar("T")
 
 
 def channel(prefix: str) -> str:
@@ -117,7 +123,7 @@ class BreakSink:
                 "auto.offset.reset": "earliest",
             }
         )
-        consumer.subscribe([self.topics.attributed])
+        consumer.subscribe([self.topics.attributed, self.topics.matches])
         # its connection errors are the consumer's too: the probe says them, once
         dead = SafeProducer(self.settings.kafka(), outage=Outage("Kafka (sink)", LIBRDKAFKA))
         fanout = redis.Redis.from_url(
@@ -129,11 +135,13 @@ class BreakSink:
                 self.beat = time.monotonic()
                 if (self._kafka_suspect or self._kafka.ongoing) and not messages:
                     self._probe(consumer)
-                breaks = self._decode(messages, dead)
+                breaks, matches = self._decode(messages, dead)
                 if breaks:
                     stored = self._store(breaks, dead)
                     self._fan_out(fanout, breaks, stored)
                     self.stored += len(stored)
+                if matches:
+                    self._store_matches(matches, dead)
                 if messages:
                     self._retry(dead.flush, self._kafka, (DeliveryFailed,))
                     mark_processed(consumer, messages)
@@ -174,8 +182,11 @@ class BreakSink:
 
     # -- one batch -----------------------------------------------------------------------
 
-    def _decode(self, messages: list[Message], dead: SafeProducer) -> list[dict[str, Any]]:
-        breaks = []
+    def _decode(
+        self, messages: list[Message], dead: SafeProducer
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The batch's breaks and matches; whatever is neither is dead-lettered."""
+        breaks, matches = [], []
         for m in messages:
             error = m.error()
             if error is not None:
@@ -183,15 +194,20 @@ class BreakSink:
                     self._suspect_kafka(KafkaException(error))
                 continue
             self._kafka.recovered()
+            is_match = m.topic() == self.topics.matches
             try:
                 value = m.value()
                 if value is None:
                     raise ValueError("null value")
-                breaks.append(BREAK.decode(value, record_names=False))
+                if is_match:
+                    matches.append(MATCH.decode(value))
+                else:
+                    breaks.append(BREAK.decode(value, record_names=False))
             except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
                 where = f"{m.topic()}/{m.partition()}@{m.offset()}"
-                self._dead_letter(dead, where, m.value(), f"undecodable Break: {exc!r}")
-        return breaks
+                what = "Match" if is_match else "Break"
+                self._dead_letter(dead, where, m.value(), f"undecodable {what}: {exc!r}")
+        return breaks, matches
 
     def _store(self, breaks: list[dict[str, Any]], dead: SafeProducer) -> list[StoredChange]:
         """Upsert the batch; a batch PostgreSQL refuses is stored row by row, and a row it
@@ -210,20 +226,38 @@ class BreakSink:
                 self._dead_letter(dead, f"break {brk['break_id']} v{brk['version']}", raw, reason)
         return stored
 
+    def _store_matches(self, matches: list[dict[str, Any]], dead: SafeProducer) -> None:
+        """Store the batch's matches; one PostgreSQL refuses is dead-lettered alone."""
+        try:
+            self._write(partial(store_matches, matches=matches))
+            return
+        except (psycopg.DataError, psycopg.IntegrityError):
+            pass
+        for m in matches:
+            try:
+                self._write(partial(store_matches, matches=[m]))
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                reason = f"PostgreSQL refused the match: {str(exc).splitlines()[0]}"
+                self._dead_letter(dead, f"match {m['recon']} {m['key']}", MATCH.encode(m), reason)
+
     def _upsert(self, breaks: list[dict[str, Any]]) -> list[StoredChange]:
-        def attempt() -> list[StoredChange]:
+        result: list[StoredChange] = self._write(lambda conn: store_breaks(conn, breaks))
+        return result
+
+    def _write(self, write: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """One write to PostgreSQL, retried (uncommitted, never skipped) while it is away."""
+
+        def attempt() -> T:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.settings.database(), connect_timeout=5)
             try:
-                return store_breaks(self._conn, breaks)
+                return write(self._conn)
             except psycopg.OperationalError:
                 self._conn.close()
                 self._conn = None
                 raise
 
-        result: list[StoredChange] = self._retry(
-            attempt, self._postgres, (psycopg.OperationalError,)
-        )
+        result: T = self._retry(attempt, self._postgres, (psycopg.OperationalError,))
         return result
 
     def _fan_out(

@@ -10,10 +10,21 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from greenai.commands import alerts, audit, breaks, ingest, model, recon, replay, stack, users
+from greenai.commands import (
+    alerts,
+    audit,
+    breaks,
+    ingest,
+    model,
+    operations,
+    recon,
+    replay,
+    stack,
+    users,
+)
 from streams.settings import Settings, load_settings
 
-AREAS = (stack, recon, ingest, breaks, replay, model, users, audit, alerts)
+AREAS = (stack, recon, ingest, breaks, replay, model, users, audit, alerts, operations)
 
 
 def build_parser() -> argparse.ArgumentParser:

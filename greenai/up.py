@@ -38,6 +38,7 @@ PROCESSES = {
     "attribution": "streams.attribution",
     "bff": "bff",
     "notify": "streams.notify",
+    "scheduler": "streams.scheduler",
 }
 DEMO_FEED = "streams.ingest.demo"
 DEMO_FEED_NAME = "demo-feed"

@@ -47,7 +47,7 @@ def measure(settings: Settings, *, count_windows: bool = True) -> Progress:
     return Progress(
         diff_lag=group_lag(kafka, f"{prefix}-diff", [t.records, t.diff_timers, t.commands]),
         attribution_lag=group_lag(kafka, f"{prefix}-attribution", [t.breaks]),
-        sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed]),
+        sink_lag=group_lag(kafka, f"{prefix}-bff-sink", [t.attributed, t.matches]),
         open_windows=windows,
         unreported_partitions=unreported,
     )

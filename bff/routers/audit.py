@@ -18,7 +18,7 @@ from bff.audit.chain import ChainCheck, Sealed
 from bff.deps import Auditor, Pool, Reader
 from bff.routers import COMMON, Instant
 from bff.store import audit
-from bff.store.breaks import get_break
+from streams.store.breaks import get_break
 
 router = APIRouter(tags=["audit"], responses=COMMON)
 PAGE = 500

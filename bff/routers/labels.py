@@ -18,10 +18,10 @@ from bff.actions import Asked
 from bff.deps import Audit, Labeller, VisibleBreak
 from bff.routers import COMMON
 from bff.routers.workflow import send
-from bff.store.breaks import get_breaks
 from streams.attribution.decisions import COLUMNS
 from streams.domain.vocabulary import CAUSES
 from streams.domain.workflow import Action
+from streams.store.breaks import get_breaks
 
 router = APIRouter(prefix="/api/breaks", tags=["feedback"], responses=COMMON)
 

@@ -23,8 +23,8 @@ from bff.auth.principal import Principal
 from bff.deps import Audit, Pool, Reader, VisibleBreak, actor
 from bff.models import BreakOut
 from bff.routers import COMMON, problems
-from bff.store.breaks import comments, history, pending_proposals
 from streams.domain.workflow import Action, ProposalAction
+from streams.store.breaks import comments, history, pending_proposals
 
 router = APIRouter(prefix="/api", tags=["workflow"], responses=COMMON)
 

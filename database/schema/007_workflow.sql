@@ -57,11 +57,12 @@ CREATE INDEX break_history_commands ON break_history (command_id) WHERE command_
 CREATE INDEX break_history_settled ON break_history (recon, at)
     WHERE status IN ('RESOLVED', 'CLOSED');
 
--- Every key the diff found matched (the matches topic), written by the sink: the match rate.
+-- Every time a key came to match (the matches topic), written by the sink: the match rate.
 CREATE TABLE matches (
     recon       text        NOT NULL,
-    key         text        NOT NULL,
+    key         jsonb       NOT NULL,
     matched_at  timestamptz NOT NULL,
     PRIMARY KEY (recon, key, matched_at)
 );
 CREATE INDEX matches_day ON matches (recon, matched_at);
+CREATE INDEX breaks_recon_key ON breaks (recon, key);

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from greenai.client import Bff
-from greenai.commands import workflow
+from greenai.commands import operations, workflow
 from streams.settings import Settings
 
 
@@ -136,3 +136,4 @@ def register(commands: argparse._SubParsersAction) -> None:
     audit.set_defaults(run=cmd_audit)
 
     workflow.register(sub)
+    operations.register_export(sub)

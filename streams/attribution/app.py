@@ -19,7 +19,6 @@ import logging
 import os
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -27,6 +26,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from streams import alerts
 from streams.attribution import metrics, versions
 from streams.attribution.config import AttributionConfig
 from streams.attribution.decisions import DecisionRecord, record
@@ -56,7 +56,6 @@ from streams.worker import (
 
 log = logging.getLogger(__name__)
 BREAK = codec("Break")
-ALERT = codec("Alert")
 RECORD_ATTEMPTS = 3
 
 
@@ -211,22 +210,20 @@ class Sinks:
 
     async def alert(self, alert: DriftAlert, worker: str) -> None:
         alert_id = f"model-drift@{alert.offset}"
-        value = ALERT.encode(
-            {
-                "alert_id": alert_id,
-                "kind": "MODEL_DRIFT",
-                "severity": "WARNING",
-                "source": "attribution",
-                "recon": None,  # the model is every recon's
-                "message": alert.message,
-                "details": {
-                    "feedback_offset": str(alert.offset),
-                    "labels_seen": str(alert.labels),
+        value = alerts.encode(
+            alerts.alert(
+                alert_id,
+                "MODEL_DRIFT",
+                "WARNING",
+                "attribution",
+                alert.message,
+                details={
+                    "feedback_offset": alert.offset,
+                    "labels_seen": alert.labels,
                     "error_rate": f"{alert.error_rate:.4f}",
                 },
-                "worker": worker,
-                "at": datetime.now(UTC),
-            }
+                worker=worker,
+            )
         )
         await self.alerts_topic.send(key=alert_id.encode(), value=value)
         metrics.DRIFT_ALERTS.inc()

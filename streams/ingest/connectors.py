@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
+from croniter import croniter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
 from streams.ingest.context import Connector
 from streams.recon import parse_duration
@@ -49,10 +58,21 @@ def secret(variable: str | None, what: str, environ: Mapping[str, str] | None = 
     return value
 
 
+def _cron(value: str | None) -> str | None:
+    if value is not None and not croniter.is_valid(value):
+        raise ValueError(f"not a cron expression: {value!r} (e.g. '*/15 7-19 * * 1-5')")
+    return value
+
+
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     interval: Seconds = 10.0
+    schedule: Annotated[str | None, AfterValidator(_cron)] = Field(
+        default=None,
+        description="a cron expression in the recon's time zone: the scheduler runs one pass "
+        "of the connector (`greenai ingest run --once`) at each",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from streams.alerts import alert
+
 KIND = "DEAD_LETTER_SURGE"
 OWN_STAGE = "notify"  # the notifier's own dead letters (undeliverable alerts) do not count
 
@@ -98,23 +100,20 @@ class SurgeWatch:
         stages = ", ".join(f"{s}: {n}" for s, n in sorted(window.stages.items()))
         about = recon or "no recon"
         suffix = "/critical" if severity == "CRITICAL" else ""
-        return {
-            "alert_id": f"dead-letter-surge@{recon or '*'}/{window.start.isoformat()}{suffix}",
-            "kind": KIND,
-            "severity": severity,
-            "recon": recon or None,
-            "source": "notify",
-            "message": (
-                f"{window.count} records of {about} dead-lettered between "
-                f"{window.start:%H:%M} and {end:%H:%M} UTC ({stages})"
-            ),
-            "details": {
-                "count": str(window.count),
+        return alert(
+            f"dead-letter-surge@{recon or '*'}/{window.start.isoformat()}{suffix}",
+            KIND,
+            severity,
+            "notify",
+            f"{window.count} records of {about} dead-lettered between "
+            f"{window.start:%H:%M} and {end:%H:%M} UTC ({stages})",
+            recon=recon or None,
+            details={
+                "count": window.count,
                 "window_start": window.start.isoformat(),
-                "window_seconds": str(int(self.window.total_seconds())),
-                "last_location": str(last.get("location", "")),
+                "window_seconds": int(self.window.total_seconds()),
+                "last_location": last.get("location", ""),
                 "last_reason": str(last.get("reason", ""))[:500],
             },
-            "worker": "notify",
-            "at": last["at"],
-        }
+            at=last["at"],
+        )

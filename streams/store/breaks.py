@@ -1,5 +1,6 @@
-"""SQL for breaks: the sink's idempotent upsert and history, the API's keyset pages and the
-change feed.
+"""SQL for ``breaks`` and ``break_history`` (one writer: the BFF's sink): the sink's
+idempotent upsert and history, the API's keyset pages, the change feed, and what statistics,
+exports and the scheduler read.
 
 The sink is the one writer of ``breaks`` and ``break_history``. A break's changes are ordered
 by (version, revision): the data's changes, then the workflow's within them; an older or
@@ -211,26 +212,53 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("not a cursor this API handed out") from exc
 
 
+@dataclass(frozen=True)
+class BreakFilter:
+    """Which breaks a list or an export wants (None: any). ``status`` is open (OPEN and
+    IN_REVIEW), resolved (RESOLVED and CLOSED), all, or one status; ``owner`` a user,
+    ``team:<name>`` or ``none`` (unassigned); ``visible``: the caller's recons (None: all)."""
+
+    recon: str | None = None
+    status: str = "open"
+    owner: str | None = None
+    cause: str | None = None
+    kind: str | None = None
+    disposition: str | None = None
+    tag: str | None = None
+    overdue: bool = False
+    visible: list[str] | None = None
+
+
 def page_query(
-    recon: str | None,
-    status: str,
-    limit: int,
-    after: tuple[datetime, str] | None = None,
-    visible: list[str] | None = None,
+    f: BreakFilter, limit: int, after: tuple[datetime, str] | None = None
 ) -> tuple[sql.Composed, dict[str, Any]]:
-    """One keyset page of breaks, newest first (``updated_at``, then ``break_id``), of the
-    ``visible`` recons only (None: every recon)."""
+    """One keyset page of the breaks ``f`` wants, newest first (``updated_at``, then
+    ``break_id``)."""
     where: list[sql.Composable] = []
-    params: dict[str, Any] = {"limit": min(limit, MAX_PAGE)}
-    if recon:
-        where.append(sql.SQL("recon = %(recon)s"))
-        params["recon"] = recon
-    if visible is not None:
+    params: dict[str, Any] = {"limit": limit}
+
+    def equal(column: str, value: Any) -> None:
+        where.append(sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column)))
+        params[column] = value
+
+    for column in ("recon", "cause", "kind", "disposition"):
+        if getattr(f, column):
+            equal(column, getattr(f, column))
+    if f.visible is not None:
         where.append(sql.SQL("recon = ANY(%(visible)s)"))
-        params["visible"] = visible
-    if status in STATUSES:
+        params["visible"] = f.visible
+    if f.status != "all":
         where.append(sql.SQL("status = ANY(%(statuses)s)"))
-        params["statuses"] = list(STATUSES[status])
+        params["statuses"] = list(STATUSES.get(f.status, (f.status,)))
+    if f.owner == "none":
+        where.append(sql.SQL("owner IS NULL"))
+    elif f.owner:
+        equal("owner", f.owner)
+    if f.tag:
+        where.append(sql.SQL("%(tag)s = ANY(tags)"))
+        params["tag"] = f.tag
+    if f.overdue:
+        where.append(sql.SQL("due < now() AND status IN ('OPEN', 'IN_REVIEW')"))
     if after is not None:
         where.append(sql.SQL("(updated_at, break_id) < (%(at)s, %(after)s)"))
         params["at"], params["after"] = after
@@ -244,14 +272,11 @@ def page_query(
 
 async def list_breaks(
     pool: AsyncConnectionPool,
-    *,
-    recon: str | None,
-    status: str,
+    f: BreakFilter,
     limit: int,
     after: tuple[datetime, str] | None = None,
-    visible: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    query, params = page_query(recon, status, limit, after, visible)
+    query, params = page_query(f, limit, after)
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchall()
@@ -311,6 +336,85 @@ async def pending_proposals(
         await cur.execute(
             f"SELECT {SELECTED} FROM breaks WHERE {where} ORDER BY updated_at DESC LIMIT %(limit)s",
             params,
+        )
+        return await cur.fetchall()
+
+
+DAILY_SETTLED = """
+WITH settled AS (
+    SELECT DISTINCT ON (h.break_id) h.break_id, h.status, h.close_reason, h.at
+      FROM break_history h
+     WHERE h.recon = %(recon)s AND h.status IN ('RESOLVED', 'CLOSED') AND h.at >= %(since)s
+     ORDER BY h.break_id, h.version, h.revision
+)
+SELECT (s.at AT TIME ZONE %(tz)s)::date AS day,
+       count(*) FILTER (WHERE s.status = 'RESOLVED') AS resolved,
+       count(*) FILTER (WHERE s.status = 'CLOSED') AS closed,
+       count(*) FILTER (WHERE s.close_reason LIKE 'auto:%%') AS auto_closed,
+       avg(extract(epoch FROM s.at - b.first_seen)) / 3600 AS mean_hours_to_settle
+  FROM settled s JOIN breaks b USING (break_id)
+ GROUP BY 1
+"""
+DAILY_OPENED = """
+SELECT (first_seen AT TIME ZONE %(tz)s)::date AS day, count(*) AS opened
+  FROM breaks WHERE recon = %(recon)s AND first_seen >= %(since)s GROUP BY 1
+"""
+
+
+async def daily_breaks(
+    pool: AsyncConnectionPool, recon: str, tz: str, since: datetime
+) -> dict[Any, dict[str, Any]]:
+    """Per local day of ``tz`` from ``since`` on: breaks opened, and breaks first settled
+    (resolved by the data, closed, closed by an auto-close rule) with their mean time from
+    first seen to settled, in hours."""
+    params = {"recon": recon, "tz": tz, "since": since}
+    out: dict[Any, dict[str, Any]] = {}
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(DAILY_OPENED, params)
+        for r in await cur.fetchall():
+            out.setdefault(r["day"], {})["opened"] = int(r["opened"])
+        await cur.execute(DAILY_SETTLED, params)
+        for r in await cur.fetchall():
+            hours = r.pop("mean_hours_to_settle")
+            day = out.setdefault(r.pop("day"), {})
+            day |= {k: int(v) for k, v in r.items()}
+            day["mean_hours_to_settle"] = None if hours is None else round(float(hours), 2)
+    return out
+
+
+async def all_breaks(pool: AsyncConnectionPool, f: BreakFilter) -> list[dict[str, Any]]:
+    """Every break ``f`` wants, newest first (page after page)."""
+    out: list[dict[str, Any]] = []
+    after = None
+    while True:
+        rows = await list_breaks(pool, f, MAX_PAGE, after)
+        out += rows
+        if len(rows) < MAX_PAGE:
+            return out
+        after = (rows[-1]["updated_at"], rows[-1]["break_id"])
+
+
+async def came_due(
+    pool: AsyncConnectionPool, after: datetime | None, until: datetime
+) -> list[dict[str, Any]]:
+    """Unsettled breaks whose due date passed in (``after``, ``until``]: newly overdue."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT break_id, recon, key, cause, owner, due, materiality FROM breaks"
+            " WHERE status IN ('OPEN', 'IN_REVIEW') AND due <= %(until)s"
+            " AND (%(after)s::timestamptz IS NULL OR due > %(after)s) ORDER BY due",
+            {"after": after, "until": until},
+        )
+        return await cur.fetchall()
+
+
+async def open_breaks(pool: AsyncConnectionPool, recon: str) -> list[dict[str, Any]]:
+    """What ageing needs of a recon's unsettled breaks: first seen, cause, due."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT first_seen, cause, due FROM breaks"
+            " WHERE recon = %s AND status IN ('OPEN', 'IN_REVIEW')",
+            [recon],
         )
         return await cur.fetchall()
 

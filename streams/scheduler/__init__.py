@@ -1,0 +1,1 @@
+"""The scheduler: cut-offs, scheduled connector runs, SLA breaches, ageing, retention."""
