@@ -157,6 +157,13 @@ ROUTES = [
     Route("GET", "/api/breaks/{break_id}/comments", "read", _get("/api/breaks/{b}/comments")),
     Route("GET", "/api/breaks/{break_id}/history", "read", _get("/api/breaks/{b}/history")),
     Route("GET", "/api/approvals", "approve", _get("/api/approvals")),
+    Route("GET", "/api/breaks/export", "read", _get("/api/breaks/export?format=csv")),
+    Route("GET", "/api/stats", "read", _get("/api/stats")),
+    Route("GET", "/api/reports/eod", "read", _get("/api/reports/eod?recon=fx")),
+    Route("GET", "/api/schedule", "read", _get("/api/schedule")),
+    Route("GET", "/api/schedule/runs", "read", _get("/api/schedule/runs?job=sla")),
+    Route("POST", "/api/schedule/{job}/run", "admin", lambda c, s: c.post(
+        "/api/schedule/sla/run")),
     Route("GET", "/api/audit", "audit", _get("/api/audit")),
     Route("GET", "/api/audit/export", "audit", _get("/api/audit/export?format=jsonl")),
     Route("GET", "/api/audit/verify", "audit", _get("/api/audit/verify")),
