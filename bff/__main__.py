@@ -5,16 +5,19 @@ from __future__ import annotations
 import uvicorn
 
 from bff.app import create_app
+from streams import logs
 from streams.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
+    config = logs.configure("bff", settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=settings.bff_host,
         port=settings.bff_port,
         log_level=settings.log_level.lower(),
+        log_config=config,
     )
 
 

@@ -12,6 +12,8 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from streams import logs
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -68,4 +70,5 @@ class Hardening:
                     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
             await send(message)
 
-        await self.app(scope, receive, send_hardened)
+        with logs.bound(request_id=request_id):
+            await self.app(scope, receive, send_hardened)

@@ -22,6 +22,7 @@ from greenai.commands import (
     stack,
     users,
 )
+from streams import logs
 from streams.settings import Settings, load_settings
 
 AREAS = (stack, recon, ingest, breaks, replay, model, users, audit, alerts, operations)
@@ -39,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     try:
-        code = run(args, load_settings())
+        settings = load_settings()
+        logs.configure("up" if args.command == "up" else "cli", settings.log_level)
+        code = run(args, settings)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # every failure is one line for the operator

@@ -9,6 +9,7 @@ with ``--demo``. Ctrl-C or SIGTERM stops everything.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ from streams.recon import Recon, load_recon
 from streams.settings import Settings
 from streams.topics import Topics, ensure_topics, partition_count
 
+log = logging.getLogger("greenai.up")
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
 
@@ -203,14 +205,18 @@ def _supervise(
             delay = policy.exited(name, now)
             reason = exit_reason(code, group.log_path(name))
             if policy.failing(name, now):
-                print(
-                    f"greenai: {name} keeps failing ({policy.recent_exits(name)} exits in the "
-                    f"last {policy.window:.0f}s; {reason}); still restarting it, every "
-                    f"{delay:.0f}s; see {group.log_path(name)}",
-                    flush=True,
+                log.error(
+                    "%s keeps failing (%d exits in the last %.0fs; %s); still restarting it, "
+                    "every %.0fs; see %s",
+                    name,
+                    policy.recent_exits(name),
+                    policy.window,
+                    reason,
+                    delay,
+                    group.log_path(name),
                 )
             else:
-                print(f"greenai: {name} exited ({reason}); restarting in {delay:.0f}s", flush=True)
+                log.warning("%s exited (%s); restarting in %.0fs", name, reason, delay)
             due[name] = now + delay
         for name, at in list(due.items()):
             if at <= now:

@@ -24,10 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def quiet_libraries(level: str) -> None:
-    """mode lowers the root logger and filters at the handler, so every library debug call
-    still builds a record; giving the chatty libraries their own level avoids that cost."""
+    """Faust's and aiokafka's running commentary (every service starting, every table of
+    offsets) is library detail: their warnings and errors are logged, the rest only at
+    debug. Their own level also spares building every record the handler would drop."""
     for name in ("aiokafka", "faust", "mode", "kafka"):
-        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.INFO))
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.WARNING))
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("aiokafka"):
             logging.getLogger(name).addFilter(BROKER_AWAY)

@@ -4,10 +4,10 @@ source's configured connector). See docs/connectors.md."""
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from greenai.client import Bff
+from streams import logs
 from streams.ingest.context import Connector, SourceContext, poll_forever
 from streams.ingest.metrics import serve
 from streams.recon import Recon, parse_duration
@@ -43,7 +43,7 @@ def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
 def _long_running(
     args: argparse.Namespace, ctx: SourceContext, connector: Connector, interval: float
 ) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(f"connector:{args.recon}/{args.source}", "INFO")
     if args.metrics_port is not None:
         serve(args.metrics_port, args.metrics_addr)
     with ctx.store.exclusive("connector"):

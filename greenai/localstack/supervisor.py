@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from collections import defaultdict, deque
@@ -82,6 +83,22 @@ def last_error(log_path: Path) -> str | None:
         return None
     for line in reversed(tail):
         text = line.strip()
-        if text and not line.startswith((" ", "\t")) and _ERROR_LINE.search(text):
+        if text.startswith("{"):  # a JSON log line (streams/logs.py)
+            said = _json_error(text)
+            if said:
+                return said[:300]
+        elif text and not line.startswith((" ", "\t")) and _ERROR_LINE.search(text):
             return text[:300]
     return None
+
+
+def _json_error(text: str) -> str | None:
+    """An error record's last traceback line (the exception itself), else its message."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or record.get("level") not in ("error", "critical"):
+        return None
+    failure = [x for x in str(record.get("exception") or "").splitlines() if x.strip()]
+    return failure[-1].strip() if failure else str(record.get("message", ""))

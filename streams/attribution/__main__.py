@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import faust
 
+from streams import logs
 from streams.attribution.app import create_app
 from streams.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
-    faust.Worker(create_app(settings), loglevel=settings.log_level).execute_from_commandline()
+    logging = logs.dict_config("attribution", settings.log_level)
+    faust.Worker(
+        create_app(settings), loglevel=settings.log_level, logging_config=logging, quiet=True
+    ).execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from streams import logs
 from streams.diff.app import create_app
 from streams.settings import load_settings
 
@@ -11,7 +12,10 @@ from streams.settings import load_settings
 def main() -> None:
     settings = load_settings()
     app = create_app(settings)
-    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+    logging = logs.dict_config("diff", settings.log_level)
+    faust.Worker(
+        app, loglevel=settings.log_level, logging_config=logging, quiet=True
+    ).execute_from_commandline()
 
 
 if __name__ == "__main__":

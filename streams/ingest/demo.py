@@ -11,6 +11,7 @@ import random
 import time
 from collections import deque
 
+from streams import logs
 from streams.database import load_recon
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
@@ -26,7 +27,7 @@ CORRECTED_SHARE = 0.3
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure("demo-feed", "INFO")
     settings = load_settings()
     recon = load_recon(settings.database(), "trades")
     producer = SafeProducer(settings.kafka())

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
+from streams import logs
 from streams.notify.app import Notifier
 from streams.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    logs.configure("notify", settings.log_level)
     asyncio.run(Notifier(settings).run())
 
 

@@ -4,8 +4,8 @@ run as several replicas)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 
+from streams import logs
 from streams.scheduler.app import Scheduler
 from streams.scheduler.clock import clock
 from streams.scheduler.config import SchedulerConfig
@@ -14,7 +14,7 @@ from streams.settings import load_settings
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    logs.configure("scheduler", settings.log_level)
     config = SchedulerConfig()
     asyncio.run(Scheduler(settings, config, clock(config.clock)).run())
 
