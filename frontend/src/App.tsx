@@ -22,6 +22,7 @@ import {
   type StatusFilter,
 } from './breaks';
 import { ApprovalQueue } from './ApprovalQueue';
+import { AGEING_BUCKETS, type AgeingBucket } from './types';
 import { BulkBar } from './BulkBar';
 import { bulkActions } from './workflow';
 import { browserStore, loadViews, storeViews, withView, withoutView, type SavedView } from './savedViews';
@@ -280,7 +281,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [page]);
 
-  const filtersActive = filter.recon !== null || filter.cause !== null || search !== '' || owner.kind !== 'any';
+  const filtersActive =
+    filter.recon !== null || filter.cause !== null || filter.bucket !== null || filter.overdue || search !== '' || owner.kind !== 'any';
 
   return (
     <div className="app" data-page={page}>
@@ -351,6 +353,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
           <SummaryBar
             summary={summary}
             scope={filter.recon ?? 'all recons'}
+            overdueOnly={filter.overdue}
+            onOverdue={(on) => setFilter((f) => ({ ...f, overdue: on, status: on && (f.status === 'resolved' || f.status === 'closed') ? 'open' : f.status }))}
             cause={filter.cause}
             onCause={(cause) => setFilter((f) => ({ ...f, cause, status: cause !== null && f.status === 'resolved' ? 'open' : f.status }))}
           />
@@ -409,6 +413,30 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
               </select>
             </label>
             <label className="field">
+              <span>Age</span>
+              <select
+                data-testid="bucket-filter"
+                value={filter.bucket ?? ''}
+                onChange={(e) => setFilter((f) => ({ ...f, bucket: e.target.value === '' ? null : (e.target.value as AgeingBucket) }))}
+              >
+                <option value="">Any age</option>
+                {AGEING_BUCKETS.map((b) => (
+                  <option key={b} value={b}>
+                    {b} business days
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field check">
+              <input
+                type="checkbox"
+                data-testid="overdue-filter"
+                checked={filter.overdue}
+                onChange={(e) => setFilter((f) => ({ ...f, overdue: e.target.checked }))}
+              />
+              <span>Overdue only</span>
+            </label>
+            <label className="field">
               <span>View</span>
               <select data-testid="saved-views" value="" onChange={(e) => applyView(e.target.value)}>
                 <option value="">{views.length === 0 ? 'No saved views' : 'Saved views…'}</option>
@@ -457,7 +485,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
                 type="button"
                 className="link"
                 onClick={() => {
-                  setFilter((f) => ({ ...f, recon: null, cause: null }));
+                  setFilter((f) => ({ ...f, recon: null, cause: null, bucket: null, overdue: false }));
                   setOwner(ANY_OWNER);
                   setSearch('');
                 }}

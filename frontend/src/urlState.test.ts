@@ -4,7 +4,7 @@ import { readUrlState, readViewState, writeUrlState, writeViewState } from './ur
 describe('url state', () => {
   it('defaults to the open view', () => {
     expect(readViewState('')).toEqual({
-      filter: { status: 'open', recon: null, cause: null },
+      filter: { status: 'open', recon: null, cause: null, bucket: null, overdue: false },
       search: '',
       selectedId: null,
     });
@@ -17,7 +17,7 @@ describe('url state', () => {
   });
 
   it('ignores unknown values', () => {
-    expect(readViewState('?status=bogus&cause=NOPE').filter).toEqual({ status: 'open', recon: null, cause: null });
+    expect(readViewState('?status=bogus&cause=NOPE').filter).toEqual({ status: 'open', recon: null, cause: null, bucket: null, overdue: false });
   });
 });
 
@@ -25,7 +25,7 @@ describe('the page in the url', () => {
   it('is the blotter unless view=audit', () => {
     expect(readUrlState('?status=all&break=b-1')).toEqual({
       page: 'breaks',
-      view: { filter: { status: 'all', recon: null, cause: null }, search: '', selectedId: 'b-1' },
+      view: { filter: { status: 'all', recon: null, cause: null, bucket: null, overdue: false }, search: '', selectedId: 'b-1' },
       audit: { since: '', until: '', actor: '', recon: '', break_id: '' },
     });
     expect(writeUrlState(readUrlState('?status=all&break=b-1'))).toBe('?status=all&break=b-1');
@@ -47,5 +47,20 @@ describe('the approval queue in the url', () => {
     const s = readUrlState('?view=approvals');
     expect(s.page).toBe('approvals');
     expect(writeUrlState(s)).toBe('?view=approvals');
+  });
+});
+
+describe('the ageing filters in the url', () => {
+  it('round-trip the bucket and overdue-only', () => {
+    const q = '?recon=trades&bucket=%3E7&overdue=true';
+    const v = readViewState(q);
+    expect(v.filter).toEqual({ status: 'open', recon: 'trades', cause: null, bucket: '>7', overdue: true });
+    expect(writeViewState(v)).toBe(q);
+    expect(readViewState('?bucket=2-3').filter.bucket).toBe('2-3');
+  });
+
+  it('ignore an unknown bucket and anything but overdue=true', () => {
+    expect(readViewState('?bucket=8-9&overdue=1').filter).toMatchObject({ bucket: null, overdue: false });
+    expect(readViewState('?bucket=&overdue=yes').filter).toMatchObject({ bucket: null, overdue: false });
   });
 });

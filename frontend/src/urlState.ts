@@ -1,8 +1,8 @@
-// View state <-> URL query (?status=all&recon=trades&cause=FX&q=T-1001&break=b-...), so a
-// view can be bookmarked or shared. Pure functions over URLSearchParams.
+// View state <-> URL query (?status=all&recon=trades&cause=FX&bucket=4-7&overdue=true&q=T-1001&break=b-...),
+// so a view can be bookmarked or shared. Pure functions over URLSearchParams.
 
 import { emptyAuditFilter, readAuditFilter, writeAuditFilter, type AuditFilter } from './audit';
-import { defaultFilter, STATUS_FILTERS, type BreakFilter, type StatusFilter } from './breaks';
+import { defaultFilter, isAgeingBucket, STATUS_FILTERS, type BreakFilter, type StatusFilter } from './breaks';
 import { CAUSES, type Cause } from './types';
 
 export interface ViewState {
@@ -15,11 +15,14 @@ export function readViewState(query: string): ViewState {
   const p = new URLSearchParams(query);
   const status = p.get('status');
   const cause = p.get('cause');
+  const bucket = p.get('bucket');
   return {
     filter: {
       status: STATUS_FILTERS.includes(status as StatusFilter) ? (status as StatusFilter) : defaultFilter.status,
       recon: p.get('recon') || null,
       cause: cause === 'PENDING' || CAUSES.includes(cause as Cause) ? (cause as Cause | 'PENDING') : null,
+      bucket: isAgeingBucket(bucket) ? bucket : null,
+      overdue: p.get('overdue') === 'true',
     },
     search: p.get('q') ?? '',
     selectedId: p.get('break') || null,
@@ -31,6 +34,8 @@ export function writeViewState(v: ViewState): string {
   if (v.filter.status !== defaultFilter.status) p.set('status', v.filter.status);
   if (v.filter.recon !== null) p.set('recon', v.filter.recon);
   if (v.filter.cause !== null) p.set('cause', v.filter.cause);
+  if (v.filter.bucket !== null) p.set('bucket', v.filter.bucket);
+  if (v.filter.overdue) p.set('overdue', 'true');
   if (v.search !== '') p.set('q', v.search);
   if (v.selectedId !== null) p.set('break', v.selectedId);
   const s = p.toString();
