@@ -1,7 +1,7 @@
 // The ReconWorkstation: the session first (GET api/auth/me; the sign-in page while there
 // is none, and again as soon as any call answers 401), then the workstation of the
 // signed-in user — the top bar (pages, live indicator, the user), the blotter (summary,
-// filters, saved views, grid with a bulk action bar, detail panel), the audit page for
+// filters, saved views, exports, grid with a bulk action bar, detail panel), the audit page for
 // users with the `audit` permission, or the approval queue for users with `approve`.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
@@ -22,6 +22,7 @@ import {
   type StatusFilter,
 } from './breaks';
 import { ApprovalQueue } from './ApprovalQueue';
+import { exportCaveats, exportFileName, exportPath } from './exports';
 import { AGEING_BUCKETS, type AgeingBucket } from './types';
 import { BulkBar } from './BulkBar';
 import { bulkActions } from './workflow';
@@ -283,6 +284,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 
   const filtersActive =
     filter.recon !== null || filter.cause !== null || filter.bucket !== null || filter.overdue || search !== '' || owner.kind !== 'any';
+  const caveats = exportCaveats(filter, search);
 
   return (
     <div className="app" data-page={page}>
@@ -495,6 +497,28 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
             )}
             <span className="count num" data-testid="row-count">
               {visible} of {live.index.size} breaks
+            </span>
+            <span className="exports" role="group" aria-label="Export this view">
+              <span className="exports-label">Export</span>
+              {(['csv', 'xlsx'] as const).map((format) => (
+                <a
+                  key={format}
+                  className="btn"
+                  href={exportPath(format, filter, owner)}
+                  download={exportFileName(format, filter)}
+                  data-testid={`export-${format}`}
+                  title={`Download the breaks of this view as ${format.toUpperCase()} (every stored break that matches, not only those loaded)${
+                    caveats.length > 0 ? ` — without ${caveats.join(' and ')}` : ''
+                  }`}
+                >
+                  {format.toUpperCase()}
+                </a>
+              ))}
+              {caveats.length > 0 && (
+                <span className="muted small" data-testid="export-caveat">
+                  (without {caveats.join(' and ')})
+                </span>
+              )}
             </span>
           </div>
 
