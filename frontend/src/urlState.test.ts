@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readUrlState, readViewState, writeUrlState, writeViewState } from './urlState';
+import { parseDays, readUrlState, readViewState, writeUrlState, writeViewState } from './urlState';
 
 describe('url state', () => {
   it('defaults to the open view', () => {
@@ -27,6 +27,7 @@ describe('the page in the url', () => {
       page: 'breaks',
       view: { filter: { status: 'all', recon: null, cause: null, bucket: null, overdue: false }, search: '', selectedId: 'b-1' },
       audit: { since: '', until: '', actor: '', recon: '', break_id: '' },
+      days: 14,
     });
     expect(writeUrlState(readUrlState('?status=all&break=b-1'))).toBe('?status=all&break=b-1');
   });
@@ -62,5 +63,31 @@ describe('the ageing filters in the url', () => {
   it('ignore an unknown bucket and anything but overdue=true', () => {
     expect(readViewState('?bucket=8-9&overdue=1').filter).toMatchObject({ bucket: null, overdue: false });
     expect(readViewState('?bucket=&overdue=yes').filter).toMatchObject({ bucket: null, overdue: false });
+  });
+});
+
+describe('the overview in the url', () => {
+  it('round-trip view=overview with its window in days (14 is the default, left out)', () => {
+    expect(readUrlState('?view=overview')).toMatchObject({ page: 'overview', days: 14 });
+    expect(readUrlState('?view=overview&days=30')).toMatchObject({ page: 'overview', days: 30 });
+    expect(writeUrlState(readUrlState('?view=overview&days=30'))).toBe('?view=overview&days=30');
+    expect(writeUrlState(readUrlState('?view=overview&days=14'))).toBe('?view=overview');
+  });
+
+  it('holds no blotter state on the overview (recon there is not the blotter filter)', () => {
+    const s = readUrlState('?view=overview&recon=trades&status=all');
+    expect(s.view.filter.recon).toBeNull();
+    expect(s.view.filter.status).toBe('open');
+  });
+
+  it('a bad days value is the default', () => {
+    expect(parseDays(null)).toBe(14);
+    expect(parseDays('0')).toBe(14);
+    expect(parseDays('-3')).toBe(14);
+    expect(parseDays('7.5')).toBe(14);
+    expect(parseDays('abc')).toBe(14);
+    expect(parseDays('367')).toBe(14);
+    expect(parseDays('366')).toBe(366);
+    expect(parseDays('90')).toBe(90);
   });
 });
