@@ -2,7 +2,7 @@
 // is none, and again as soon as any call answers 401), then the workstation of the
 // signed-in user — the top bar (pages, live indicator, the user), the blotter (summary,
 // filters, saved views, exports, grid with a bulk action bar, detail panel), the recon
-// overview (charts; loaded lazily with ECharts), the audit page for users
+// overview (charts; loaded lazily with ECharts), the schedule, the audit page for users
 // with the `audit` permission, or the approval queue for users with `approve`.
 
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
@@ -24,6 +24,7 @@ import {
 } from './breaks';
 import { ApprovalQueue } from './ApprovalQueue';
 import { exportCaveats, exportFileName, exportPath } from './exports';
+import { Schedule } from './Schedule';
 import { AGEING_BUCKETS, type AgeingBucket } from './types';
 import { BulkBar } from './BulkBar';
 import { bulkActions } from './workflow';
@@ -177,7 +178,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const initial = useMemo(() => readUrlState(window.location.search), []);
   const allowedPage = useCallback(
     (p: Page): Page =>
-      p === 'overview'
+      p === 'overview' || p === 'schedule'
         ? p
         : p === 'audit' && mayAudit
           ? 'audit'
@@ -319,6 +320,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
             {navLink('breaks', 'Breaks')}
             {navLink('overview', 'Overview')}
             {mayApprove && navLink('approvals', 'Approvals')}
+            {navLink('schedule', 'Schedule')}
             {mayAudit && navLink('audit', 'Audit')}
           </nav>
         </div>
@@ -344,6 +346,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         >
           <Overview days={days} onDays={(n) => setDays(parseDays(String(n)))} onOpenBreak={openBreak} />
         </Suspense>
+      ) : page === 'schedule' ? (
+        <Schedule me={me} />
       ) : (
         blotter()
       )}

@@ -66,7 +66,7 @@ describe('the ageing filters in the url', () => {
   });
 });
 
-describe('the overview in the url', () => {
+describe('the overview and the schedule in the url', () => {
   it('round-trip view=overview with its window in days (14 is the default, left out)', () => {
     expect(readUrlState('?view=overview')).toMatchObject({ page: 'overview', days: 14 });
     expect(readUrlState('?view=overview&days=30')).toMatchObject({ page: 'overview', days: 30 });
@@ -78,6 +78,11 @@ describe('the overview in the url', () => {
     const s = readUrlState('?view=overview&recon=trades&status=all');
     expect(s.view.filter.recon).toBeNull();
     expect(s.view.filter.status).toBe('open');
+  });
+
+  it('round-trips view=schedule', () => {
+    expect(readUrlState('?view=schedule').page).toBe('schedule');
+    expect(writeUrlState(readUrlState('?view=schedule'))).toBe('?view=schedule');
   });
 
   it('a bad days value is the default', () => {

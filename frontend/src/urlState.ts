@@ -54,14 +54,14 @@ export function parseDays(v: string | null): number {
   return n >= 1 && n <= MAX_DAYS ? n : DEFAULT_DAYS;
 }
 
-// ---- the page shown: the blotter, the audit trail, the approvals, the overview
+// ---- the page shown: the blotter, the audit trail, the approvals, the overview, the schedule
 // `?view=audit&since=…&until=…&actor=…&recon=…&break_id=…` is the audit page with its
 // filters, `?view=overview&days=30` the recon overview over that many days,
-// `?view=approvals` the approval queue; anything else is the blotter, with
+// `?view=approvals` and `?view=schedule` their pages; anything else is the blotter, with
 // its view state above. The URL holds the state of the page shown; the other pages' state
 // lives on in memory while the app runs.
 
-export type Page = 'breaks' | 'overview' | 'audit' | 'approvals';
+export type Page = 'breaks' | 'overview' | 'audit' | 'approvals' | 'schedule';
 
 export interface UrlState {
   page: Page;
@@ -77,6 +77,8 @@ export function readUrlState(query: string): UrlState {
   switch (p.get('view')) {
     case 'approvals':
       return { ...rest, page: 'approvals' };
+    case 'schedule':
+      return { ...rest, page: 'schedule' };
     case 'overview':
       return { ...rest, page: 'overview', days: parseDays(p.get('days')) };
     case 'audit':
@@ -91,7 +93,8 @@ export function writeUrlState(s: UrlState): string {
     case 'breaks':
       return writeViewState(s.view);
     case 'approvals':
-      return '?view=approvals';
+    case 'schedule':
+      return `?view=${s.page}`;
     case 'overview':
       return s.days === DEFAULT_DAYS ? '?view=overview' : `?view=overview&days=${s.days}`;
     case 'audit': {
