@@ -246,7 +246,7 @@ function SlaBreaches({ recon, total, stamp, onOpenBreak }: { recon: string; tota
                   {b.ageing_bucket !== null && <span className="muted small"> ({b.ageing_bucket})</span>}
                 </td>
                 <td className="num due-overdue">{formatTimestamp(b.due)}</td>
-                <td>{b.cause === null ? <span className="muted">pending</span> : CAUSE_LABEL[b.cause]}</td>
+                <td>{b.cause === null ? <span className="muted">{CAUSE_LABEL.PENDING}</span> : CAUSE_LABEL[b.cause]}</td>
               </tr>
             ))}
           </tbody>

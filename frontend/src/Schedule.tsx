@@ -103,8 +103,8 @@ export function Schedule({ me }: { me: Me }) {
               <th>Kind</th>
               <th>Recon / source</th>
               <th>Schedule</th>
-              <th>Next run</th>
-              <th>Last run</th>
+              <th>Next run (UTC)</th>
+              <th>Last run (UTC)</th>
               <th>Status</th>
               <th>
                 Failures <span className="muted">(24 h)</span>

@@ -140,7 +140,13 @@ describe('chart options', () => {
     expect(auto).toMatchObject({ name: 'Auto-close rate', type: 'line', data: [null, 13] });
     expect(o.yAxis).toMatchObject({ min: 0, max: 100 });
     expect(o.title).toBeUndefined();
-    expect(o.aria).toEqual({ enabled: true });
+    expect(o.aria).toEqual({
+      enabled: true,
+      label: {
+        description:
+          'Match rate and auto-close rate of trades per day, 2026-12-06 to 2026-12-07; on 2026-12-07 the match rate was 85.0% and the auto-close rate 13.0%.',
+      },
+    });
   });
 
   it('percent keeps one decimal', () => {
@@ -157,6 +163,7 @@ describe('chart options', () => {
       ['Resolved', 'bar', [1, 5]],
       ['Closed', 'bar', [0, 3]],
     ]);
+    expect(o.aria).toMatchObject({ label: { description: 'Breaks of trades opened, resolved and closed per day, 2026-12-06 to 2026-12-07: 15 opened, 6 resolved and 3 closed in all.' } });
   });
 
   it('ageing: the four buckets youngest first, coloured by age', () => {
@@ -170,6 +177,7 @@ describe('chart options', () => {
       BUCKET_COLOR['4-7'],
       BUCKET_COLOR['>7'],
     ]);
+    expect(o.aria).toMatchObject({ label: { description: 'Open breaks of trades by age in business days: 0-1 days 10, 2-3 days 2, 4-7 days 0, >7 days 1.' } });
   });
 
   it('causes: the largest on top (last on the category axis), with display names and colours', () => {
@@ -178,6 +186,7 @@ describe('chart options', () => {
     const [s] = seriesOf(o);
     expect(values(s?.data)).toEqual([2, 4, 7]);
     expect((s?.data as { itemStyle: { color: string } }[])[2]?.itemStyle.color).toBe(CAUSE_COLOR.ROUNDING);
+    expect(o.aria).toMatchObject({ label: { description: 'Open breaks of trades by cause: Rounding 7, FX 4, Pending 2.' } });
     expect(causeName('MISSING_BOOKING')).toBe('Missing booking');
     expect(causeName('NEW_CAUSE')).toBe('NEW_CAUSE');
   });
@@ -193,6 +202,8 @@ describe('chart options', () => {
     expect(ageingOption(empty).title).toMatchObject({ text: 'No open breaks' });
     expect(causeOption(empty).title).toMatchObject({ text: 'No open breaks' });
     expect(seriesOf(causeOption(empty))[0]?.data).toEqual([]);
+    expect(causeOption(empty).aria).toMatchObject({ label: { description: 'No open breaks of x.' } });
+    expect(matchRateOption(empty).aria).toMatchObject({ label: { description: 'Match rate and auto-close rate of x per day, no days yet.' } });
   });
 });
 

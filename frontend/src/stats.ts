@@ -170,10 +170,12 @@ export const percent = (r: number | null): number | null => (r === null ? null :
 
 const percentText = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(1)}%` : '—');
 
-function frame(empty: string | null): EChartsOption {
+/** The common frame of a chart: `description` is what a screen reader hears (ECharts'
+ *  aria puts it on the chart's element), `empty` a note drawn on an empty chart. */
+function frame(description: string, empty: string | null): EChartsOption {
   return {
     animationDuration: 300,
-    aria: { enabled: true },
+    aria: { enabled: true, label: { description } },
     textStyle: { color: COLORS.text, fontSize: 11 },
     grid: { left: 8, right: 12, top: 30, bottom: 4, containLabel: true },
     tooltip: { trigger: 'axis', confine: true },
@@ -192,10 +194,18 @@ const dayAxis = (days: readonly DayStats[]) => ({
 
 const countAxis = () => ({ type: 'value' as const, minInterval: 1, splitLine: { lineStyle: { color: COLORS.split } } });
 
+const span = (days: readonly DayStats[]): string =>
+  days.length === 0 ? 'no days yet' : `${days[0]!.day} to ${days[days.length - 1]!.day}`;
+
 /** The match rate (and the auto-close rate) per day, in percent. */
 export function matchRateOption(r: ReconStats): EChartsOption {
+  const today = latestDay(r);
+  const said = (v: number | null) => (v === null ? 'none' : `${percent(v)!.toFixed(1)}%`);
+  const description =
+    `Match rate and auto-close rate of ${r.recon} per day, ${span(r.days)}` +
+    (today === null ? '.' : `; on ${today.day} the match rate was ${said(today.match_rate)} and the auto-close rate ${said(today.auto_close_rate)}.`);
   return {
-    ...frame(r.days.length === 0 ? 'No statistics yet' : null),
+    ...frame(description, r.days.length === 0 ? 'No statistics yet' : null),
     legend: { top: 0, left: 0, itemHeight: 8, data: ['Match rate', 'Auto-close rate'] },
     tooltip: { trigger: 'axis', confine: true, valueFormatter: percentText },
     xAxis: dayAxis(r.days),
@@ -230,8 +240,12 @@ export function flowOption(r: ReconStats): EChartsOption {
     color,
     barMaxWidth: 14,
   });
+  const sum = (pick: (d: DayStats) => number) => r.days.reduce((n, d) => n + pick(d), 0);
+  const description = `Breaks of ${r.recon} opened, resolved and closed per day, ${span(r.days)}: ${sum((d) => d.opened)} opened, ${sum(
+    (d) => d.resolved,
+  )} resolved and ${sum((d) => d.closed)} closed in all.`;
   return {
-    ...frame(r.days.length === 0 ? 'No statistics yet' : null),
+    ...frame(description, r.days.length === 0 ? 'No statistics yet' : null),
     legend: { top: 0, left: 0, itemHeight: 8, data: ['Opened', 'Resolved', 'Closed'] },
     xAxis: dayAxis(r.days),
     yAxis: countAxis(),
@@ -246,8 +260,9 @@ export function flowOption(r: ReconStats): EChartsOption {
 /** Open breaks by ageing bucket (business days), youngest first. */
 export function ageingOption(r: ReconStats): EChartsOption {
   const total = AGEING_BUCKETS.reduce((n, b) => n + r.open.by_bucket[b], 0);
+  const description = `Open breaks of ${r.recon} by age in business days: ${AGEING_BUCKETS.map((b) => `${b} days ${r.open.by_bucket[b]}`).join(', ')}.`;
   return {
-    ...frame(total === 0 ? 'No open breaks' : null),
+    ...frame(description, total === 0 ? 'No open breaks' : null),
     tooltip: { trigger: 'axis', confine: true },
     xAxis: { type: 'category', data: AGEING_BUCKETS.map((b) => `${b} d`), axisLine: { lineStyle: { color: COLORS.axis } } },
     yAxis: countAxis(),
@@ -271,8 +286,15 @@ export const causeName = (c: string): string => (isCause(c) ? CAUSE_LABEL[c] : c
 export function causeOption(r: ReconStats): EChartsOption {
   // ascending: ECharts draws the first category at the bottom of a vertical category axis
   const entries = Object.entries(r.open.by_cause).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? 1 : -1));
+  const description =
+    entries.length === 0
+      ? `No open breaks of ${r.recon}.`
+      : `Open breaks of ${r.recon} by cause: ${[...entries]
+          .reverse()
+          .map(([c, n]) => `${causeName(c)} ${n}`)
+          .join(', ')}.`;
   return {
-    ...frame(entries.length === 0 ? 'No open breaks' : null),
+    ...frame(description, entries.length === 0 ? 'No open breaks' : null),
     tooltip: { trigger: 'axis', confine: true, axisPointer: { type: 'shadow' } },
     grid: { left: 8, right: 24, top: 8, bottom: 4, containLabel: true },
     xAxis: countAxis(),
