@@ -1,10 +1,11 @@
 // The ReconWorkstation: the session first (GET api/auth/me; the sign-in page while there
 // is none, and again as soon as any call answers 401), then the workstation of the
 // signed-in user — the top bar (pages, live indicator, the user), the blotter (summary,
-// filters, saved views, grid with a bulk action bar, detail panel), the audit page for
-// users with the `audit` permission, or the approval queue for users with `approve`.
+// filters, saved views, exports, grid with a bulk action bar, detail panel), the recon
+// overview (charts; loaded lazily with ECharts), the schedule, the audit page for users
+// with the `audit` permission, or the approval queue for users with `approve`.
 
-import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { Account } from './Account';
 import { beginSession, fetchMe, onSessionEnded } from './api';
 import { emptyAuditFilter, type AuditFilter } from './audit';
@@ -22,6 +23,9 @@ import {
   type StatusFilter,
 } from './breaks';
 import { ApprovalQueue } from './ApprovalQueue';
+import { exportCaveats, exportFileName, exportPath } from './exports';
+import { Schedule } from './Schedule';
+import { AGEING_BUCKETS, type AgeingBucket } from './types';
 import { BulkBar } from './BulkBar';
 import { bulkActions } from './workflow';
 import { browserStore, loadViews, storeViews, withView, withoutView, type SavedView } from './savedViews';
@@ -31,8 +35,11 @@ import { can, signInErrorOf, withoutSignInError, type Me } from './session';
 import { SignIn } from './SignIn';
 import { SummaryBar } from './SummaryBar';
 import { useLiveBreaks, type Connection, type StreamNotice } from './useLiveBreaks';
-import { readUrlState, writeUrlState, type Page } from './urlState';
+import { parseDays, readUrlState, writeUrlState, type Page } from './urlState';
 import { CAUSE_LABEL } from './tags';
+
+// The overview carries Apache ECharts: its own chunk, fetched when the page is first shown.
+const Overview = lazy(() => import('./Overview'));
 
 const CONNECTION_LABEL: Record<Connection, string> = {
   connecting: 'Connecting…',
@@ -170,7 +177,14 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const mayApprove = can(me, 'approve');
   const initial = useMemo(() => readUrlState(window.location.search), []);
   const allowedPage = useCallback(
-    (p: Page): Page => (p === 'audit' && mayAudit ? 'audit' : p === 'approvals' && mayApprove ? 'approvals' : 'breaks'),
+    (p: Page): Page =>
+      p === 'overview' || p === 'schedule'
+        ? p
+        : p === 'audit' && mayAudit
+          ? 'audit'
+          : p === 'approvals' && mayApprove
+            ? 'approvals'
+            : 'breaks',
     [mayAudit, mayApprove],
   );
   const [page, setPage] = useState<Page>(() => allowedPage(initial.page));
@@ -181,17 +195,18 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [search, setSearch] = useState(initial.view.search);
   const [selectedId, setSelectedId] = useState<string | null>(initial.view.selectedId);
   const [auditFilter, setAuditFilter] = useState<AuditFilter>(initial.audit);
+  const [days, setDays] = useState(initial.days);
   const [visible, setVisible] = useState(0);
   // the page the URL was last written for: a change of page is a new history entry
   const urlPage = useRef<Page>(page);
 
   useEffect(() => {
-    const qs = writeUrlState({ page, view: { filter, search, selectedId }, audit: auditFilter });
+    const qs = writeUrlState({ page, view: { filter, search, selectedId }, audit: auditFilter, days });
     const url = `${window.location.pathname}${qs}`;
     if (urlPage.current !== page) window.history.pushState(null, '', url);
     else if (qs !== window.location.search) window.history.replaceState(null, '', url);
     urlPage.current = page;
-  }, [page, filter, search, selectedId, auditFilter]);
+  }, [page, filter, search, selectedId, auditFilter, days]);
 
   // Back and forward between the pages (and the filters the URL held).
   useEffect(() => {
@@ -201,7 +216,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       urlPage.current = next;
       setPage(next);
       if (next === 'audit') setAuditFilter(s.audit);
-      else {
+      else if (next === 'overview') setDays(s.days);
+      else if (next === 'breaks') {
         setFilter(s.view.filter);
         setSearch(s.view.search);
         setSelectedId(s.view.selectedId);
@@ -212,7 +228,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   }, [allowedPage]);
 
   const hrefOf = (p: Page): string =>
-    `${window.location.pathname}${writeUrlState({ page: p, view: { filter, search, selectedId }, audit: auditFilter })}`;
+    `${window.location.pathname}${writeUrlState({ page: p, view: { filter, search, selectedId }, audit: auditFilter, days })}`;
   const navigate = (p: Page) => (e: MouseEvent) => {
     if (!plainClick(e)) return; // a new tab opens the page from its URL
     e.preventDefault();
@@ -280,7 +296,14 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [page]);
 
-  const filtersActive = filter.recon !== null || filter.cause !== null || search !== '' || owner.kind !== 'any';
+  const filtersActive =
+    filter.recon !== null || filter.cause !== null || filter.bucket !== null || filter.overdue || search !== '' || owner.kind !== 'any';
+  const caveats = exportCaveats(filter, search);
+  const navLink = (p: Page, label: string) => (
+    <a href={hrefOf(p)} aria-current={page === p ? 'page' : undefined} onClick={navigate(p)} data-testid={`nav-${p}`}>
+      {label}
+    </a>
+  );
 
   return (
     <div className="app" data-page={page}>
@@ -294,24 +317,11 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
             <span className="brand-sub">greenai</span>
           </div>
           <nav className="topnav" aria-label="Pages">
-            <a href={hrefOf('breaks')} aria-current={page === 'breaks' ? 'page' : undefined} onClick={navigate('breaks')} data-testid="nav-breaks">
-              Breaks
-            </a>
-            {mayApprove && (
-              <a
-                href={hrefOf('approvals')}
-                aria-current={page === 'approvals' ? 'page' : undefined}
-                onClick={navigate('approvals')}
-                data-testid="nav-approvals"
-              >
-                Approvals
-              </a>
-            )}
-            {mayAudit && (
-              <a href={hrefOf('audit')} aria-current={page === 'audit' ? 'page' : undefined} onClick={navigate('audit')} data-testid="nav-audit">
-                Audit
-              </a>
-            )}
+            {navLink('breaks', 'Breaks')}
+            {navLink('overview', 'Overview')}
+            {mayApprove && navLink('approvals', 'Approvals')}
+            {navLink('schedule', 'Schedule')}
+            {mayAudit && navLink('audit', 'Audit')}
           </nav>
         </div>
         <div className="topbar-right">
@@ -324,6 +334,20 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         <AuditPage filter={auditFilter} onFilter={setAuditFilter} onOpenBreak={openBreak} recons={recons} />
       ) : page === 'approvals' ? (
         <ApprovalQueue me={me} liveStamp={live.index} onOpenBreak={openBreak} />
+      ) : page === 'overview' ? (
+        <Suspense
+          fallback={
+            <main className="overview" data-testid="overview-loading">
+              <p className="muted overview-note" role="status">
+                Loading the overview…
+              </p>
+            </main>
+          }
+        >
+          <Overview days={days} onDays={(n) => setDays(parseDays(String(n)))} onOpenBreak={openBreak} />
+        </Suspense>
+      ) : page === 'schedule' ? (
+        <Schedule me={me} />
       ) : (
         blotter()
       )}
@@ -351,6 +375,8 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
           <SummaryBar
             summary={summary}
             scope={filter.recon ?? 'all recons'}
+            overdueOnly={filter.overdue}
+            onOverdue={(on) => setFilter((f) => ({ ...f, overdue: on, status: on && (f.status === 'resolved' || f.status === 'closed') ? 'open' : f.status }))}
             cause={filter.cause}
             onCause={(cause) => setFilter((f) => ({ ...f, cause, status: cause !== null && f.status === 'resolved' ? 'open' : f.status }))}
           />
@@ -409,6 +435,30 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
               </select>
             </label>
             <label className="field">
+              <span>Age</span>
+              <select
+                data-testid="bucket-filter"
+                value={filter.bucket ?? ''}
+                onChange={(e) => setFilter((f) => ({ ...f, bucket: e.target.value === '' ? null : (e.target.value as AgeingBucket) }))}
+              >
+                <option value="">Any age</option>
+                {AGEING_BUCKETS.map((b) => (
+                  <option key={b} value={b}>
+                    {b} business days
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field check">
+              <input
+                type="checkbox"
+                data-testid="overdue-filter"
+                checked={filter.overdue}
+                onChange={(e) => setFilter((f) => ({ ...f, overdue: e.target.checked }))}
+              />
+              <span>Overdue only</span>
+            </label>
+            <label className="field">
               <span>View</span>
               <select data-testid="saved-views" value="" onChange={(e) => applyView(e.target.value)}>
                 <option value="">{views.length === 0 ? 'No saved views' : 'Saved views…'}</option>
@@ -457,7 +507,7 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
                 type="button"
                 className="link"
                 onClick={() => {
-                  setFilter((f) => ({ ...f, recon: null, cause: null }));
+                  setFilter((f) => ({ ...f, recon: null, cause: null, bucket: null, overdue: false }));
                   setOwner(ANY_OWNER);
                   setSearch('');
                 }}
@@ -467,6 +517,28 @@ function Workstation({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
             )}
             <span className="count num" data-testid="row-count">
               {visible} of {live.index.size} breaks
+            </span>
+            <span className="exports" role="group" aria-label="Export this view">
+              <span className="exports-label">Export</span>
+              {(['csv', 'xlsx'] as const).map((format) => (
+                <a
+                  key={format}
+                  className="btn"
+                  href={exportPath(format, filter, owner)}
+                  download={exportFileName(format, filter)}
+                  data-testid={`export-${format}`}
+                  title={`Download the breaks of this view as ${format.toUpperCase()} (every stored break that matches, not only those loaded)${
+                    caveats.length > 0 ? ` — without ${caveats.join(' and ')}` : ''
+                  }`}
+                >
+                  {format.toUpperCase()}
+                </a>
+              ))}
+              {caveats.length > 0 && (
+                <span className="muted small" data-testid="export-caveat">
+                  (without {caveats.join(' and ')})
+                </span>
+              )}
             </span>
           </div>
 

@@ -17,7 +17,8 @@ import {
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Break } from './types';
-import { formatFieldDiff, formatKey, formatTimestamp, searchText } from './format';
+import { isOverdue } from './breaks';
+import { compareDecimal, formatAgeDays, formatFieldDiff, formatKey, formatTimestamp, searchText } from './format';
 import { CauseTag, DispositionTag, KindTag, StatusTag } from './tags';
 
 /** Above this many rows the grid virtualises (renders only the visible rows). */
@@ -55,6 +56,20 @@ const byPriority: SortingFn<Break> = (a, b) => {
   const db = b.original.disposition === null ? 9 : DISPOSITION_RANK[b.original.disposition];
   return da - db;
 };
+
+/** Due dates ascending; a break without one sorts after every dated break. */
+const byDue: SortingFn<Break> = (a, b) => {
+  const at = (x: Break) => (x.due === null ? Infinity : Date.parse(x.due) || Infinity);
+  const da = at(a.original);
+  const db = at(b.original);
+  return da === db ? 0 : da < db ? -1 : 1;
+};
+
+/** Materiality is exact decimal text: ordered as decimals, never as floats. */
+const byMateriality: SortingFn<Break> = (a, b) => compareDecimal(a.original.materiality, b.original.materiality);
+
+const bucketClass = (bucket: Break['ageing_bucket']): string =>
+  bucket === null ? 'none' : bucket === '>7' ? 'over7' : bucket.replace('-', '_');
 
 const col = createColumnHelper<Break>();
 
@@ -119,6 +134,46 @@ const columns = [
     header: 'Owner',
     size: 110,
     cell: (c) => (c.getValue() ? <span title={c.getValue()}>{c.getValue()}</span> : <span className="muted">—</span>),
+  }),
+  col.accessor((b) => b.age_days ?? -1, {
+    id: 'age',
+    header: 'Age',
+    size: 64,
+    sortDescFirst: true,
+    cell: (c) => {
+      const b = c.row.original;
+      if (b.age_days === null) return <span className="muted">—</span>;
+      return (
+        <span className={`num age age-${bucketClass(b.ageing_bucket)}`} title={`${b.age_days} business days (bucket ${b.ageing_bucket ?? '?'})`}>
+          {formatAgeDays(b.age_days)}
+        </span>
+      );
+    },
+  }),
+  col.accessor((b) => b.due ?? '', {
+    id: 'due',
+    header: 'Due (UTC)',
+    size: 150,
+    sortingFn: byDue,
+    cell: (c) => {
+      const b = c.row.original;
+      if (b.due === null) return <span className="muted">—</span>;
+      const late = isOverdue(b, Date.now());
+      return (
+        <span className={`num${late ? ' due-overdue' : ''}`} title={late ? `overdue since ${b.due}` : b.due} data-overdue={late}>
+          {formatTimestamp(b.due).slice(0, 16)}
+          {late && <span className="overdue-tag">overdue</span>}
+        </span>
+      );
+    },
+  }),
+  col.accessor((b) => b.materiality ?? '', {
+    id: 'materiality',
+    header: 'Materiality',
+    size: 104,
+    sortingFn: byMateriality,
+    sortDescFirst: true,
+    cell: (c) => (c.getValue() ? <span className="num">{c.getValue()}</span> : <span className="muted">—</span>),
   }),
   col.accessor((b) => b.tags.join(' '), {
     id: 'tags',

@@ -5,7 +5,8 @@
 
 import { useEffect, useState } from 'react';
 import type { Break } from './types';
-import { formatAge, formatConfidence, formatKey, formatTimestamp } from './format';
+import { formatAge, formatAgeDays, formatConfidence, formatKey, formatTimestamp } from './format';
+import { isOverdue } from './breaks';
 import { CauseTag, DispositionTag, KindTag, StatusTag } from './tags';
 import { AnalystActions } from './AnalystActions';
 import { DecisionHistory } from './DecisionHistory';
@@ -186,6 +187,28 @@ export function DetailPanel({ brk, me, onClose, onOpenAudit }: Props) {
           <dd className="num">{formatTimestamp(brk.first_seen)} UTC</dd>
           <dt>Age</dt>
           <dd className="num">{formatAge(brk.first_seen, now)}</dd>
+          <dt>Business days</dt>
+          <dd className="num" data-testid="detail-age">
+            {brk.age_days === null ? (
+              <span className="muted">—</span>
+            ) : (
+              <>
+                {formatAgeDays(brk.age_days)}
+                {brk.ageing_bucket !== null && <span className="muted"> · bucket {brk.ageing_bucket}</span>}
+              </>
+            )}
+          </dd>
+          <dt>Due</dt>
+          <dd className="num" data-testid="detail-due" data-overdue={isOverdue(brk, now)}>
+            {brk.due === null ? (
+              <span className="muted">no SLA</span>
+            ) : (
+              <span className={isOverdue(brk, now) ? 'due-overdue' : ''}>
+                {formatTimestamp(brk.due)} UTC
+                {isOverdue(brk, now) && <span className="overdue-tag">overdue</span>}
+              </span>
+            )}
+          </dd>
           <dt>Updated</dt>
           <dd className="num">{formatTimestamp(brk.updated_at)} UTC</dd>
           <dt>Version</dt>

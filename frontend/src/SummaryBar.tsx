@@ -1,5 +1,5 @@
-// Header counts: open breaks, escalations, queue, P1, resolved, and open breaks by cause.
-// Cause chips double as a filter.
+// Header counts: open breaks, escalations, queue, P1, overdue, resolved, closed, and open
+// breaks by cause. Cause chips and the overdue count double as filters.
 
 import type { Summary } from './breaks';
 import { CAUSES, type Cause } from './types';
@@ -8,11 +8,14 @@ import { CAUSE_LABEL } from './tags';
 interface Props {
   summary: Summary;
   scope: string;
+  /** the blotter shows overdue breaks only */
+  overdueOnly: boolean;
+  onOverdue: (on: boolean) => void;
   cause: Cause | 'PENDING' | null;
   onCause: (c: Cause | 'PENDING' | null) => void;
 }
 
-export function SummaryBar({ summary, scope, cause, onCause }: Props) {
+export function SummaryBar({ summary, scope, overdueOnly, onOverdue, cause, onCause }: Props) {
   const chips: (Cause | 'PENDING')[] = [...CAUSES, 'PENDING'];
   return (
     <section className="summary" data-testid="summary">
@@ -34,6 +37,17 @@ export function SummaryBar({ summary, scope, cause, onCause }: Props) {
         <span className="metric-val num tone-amber">{summary.p1}</span>
         <span className="metric-label">priority 1</span>
       </div>
+      <button
+        type="button"
+        className={`metric metric-btn${overdueOnly ? ' active' : ''}`}
+        onClick={() => onOverdue(!overdueOnly)}
+        aria-pressed={overdueOnly}
+        title={overdueOnly ? 'Show every break again' : 'Show only the breaks past their due date'}
+        data-testid="overdue-count"
+      >
+        <span className={`metric-val num${summary.overdue > 0 ? ' tone-red' : ''}`}>{summary.overdue}</span>
+        <span className="metric-label">overdue</span>
+      </button>
       <div className="metric">
         <span className="metric-val num tone-green">{summary.resolved}</span>
         <span className="metric-label">resolved</span>

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ageingBucket,
   defaultFilter,
+  isOverdue,
   isNewer,
   emptyIndex,
   mergeBreak,
@@ -37,6 +39,10 @@ function brk(over: Partial<Break> = {}): Break {
     tags: [],
     proposal: null,
     materiality: null,
+    age_days: null,
+    ageing_bucket: null,
+    due: null,
+    overdue: false,
     ...over,
   };
 }
@@ -130,10 +136,10 @@ describe('views', () => {
   });
 
   it('filters by recon and cause', () => {
-    expect(ids(selectBreaks(base, { status: 'all', recon: 'trades', cause: null }))).toEqual(['a', 'c']);
-    expect(ids(selectBreaks(base, { status: 'all', recon: null, cause: 'FX' }))).toEqual(['b']);
+    expect(ids(selectBreaks(base, { status: 'all', recon: 'trades', cause: null, bucket: null, overdue: false }))).toEqual(['a', 'c']);
+    expect(ids(selectBreaks(base, { status: 'all', recon: null, cause: 'FX', bucket: null, overdue: false }))).toEqual(['b']);
     const pending = mergeBreak(base, brk({ break_id: 'd', cause: null, confidence: null }));
-    expect(ids(selectBreaks(pending, { status: 'open', recon: null, cause: 'PENDING' }))).toEqual(['d']);
+    expect(ids(selectBreaks(pending, { status: 'open', recon: null, cause: 'PENDING', bucket: null, overdue: false }))).toEqual(['d']);
   });
 
   it('lists recon names and summarises open breaks by cause', () => {
@@ -221,5 +227,80 @@ describe('workflow revisions: (version, revision) ordering', () => {
     expect(ids({ ...defaultFilter, status: 'in_review' })).toEqual(['r']);
     expect(ids({ ...defaultFilter, status: 'closed' })).toEqual(['c']);
     expect(summarize(idx)).toMatchObject({ total: 4, open: 2, resolved: 1, closed: 1 });
+  });
+});
+
+describe('ageing: parseBreak', () => {
+  const base = { break_id: 'x', version: 1, recon: 'r', status: 'OPEN' };
+
+  it('reads age, bucket, due and overdue', () => {
+    const b = parseBreak({ ...base, age_days: 5, ageing_bucket: '4-7', due: '2026-12-08T17:30:00Z', overdue: true, materiality: '1250.00' });
+    expect(b).toMatchObject({ age_days: 5, ageing_bucket: '4-7', due: '2026-12-08T17:30:00Z', overdue: true, materiality: '1250.00' });
+  });
+
+  it('defaults what an older payload lacks: no age, no bucket, no due date, not overdue', () => {
+    expect(parseBreak(base)).toMatchObject({ age_days: null, ageing_bucket: null, due: null, overdue: false, materiality: null });
+  });
+
+  it('drops bad values', () => {
+    const b = parseBreak({ ...base, age_days: -1, ageing_bucket: '8-9', due: 'tomorrow', overdue: 'yes' });
+    expect(b).toMatchObject({ age_days: null, ageing_bucket: null, due: null, overdue: false });
+    expect(parseBreak({ ...base, age_days: 'NaN' })?.age_days).toBeNull();
+    expect(parseBreak({ ...base, age_days: Infinity })?.age_days).toBeNull();
+    expect(parseBreak({ ...base, due: 17 })?.due).toBeNull();
+    expect(parseBreak({ ...base, overdue: 1 })?.overdue).toBe(false);
+  });
+
+  it('buckets an age the BFF sent without its bucket', () => {
+    expect(parseBreak({ ...base, age_days: 0 })?.ageing_bucket).toBe('0-1');
+    expect(parseBreak({ ...base, age_days: 9 })?.ageing_bucket).toBe('>7');
+  });
+
+  it('buckets as the BFF does: 0-1, 2-3, 4-7, >7 business days', () => {
+    expect([0, 1, 2, 3, 4, 7, 8, 30].map(ageingBucket)).toEqual(['0-1', '0-1', '2-3', '2-3', '4-7', '4-7', '>7', '>7']);
+  });
+});
+
+describe('ageing: overdue and the filters', () => {
+  const now = Date.parse('2026-12-08T12:00:00Z');
+  const past = '2026-12-08T11:00:00Z';
+  const future = '2026-12-08T13:00:00Z';
+
+  it('overdue: unsettled and either flagged or past its due date', () => {
+    expect(isOverdue(brk({ overdue: true }), now)).toBe(true);
+    expect(isOverdue(brk({ due: past }), now)).toBe(true); // became overdue after the payload
+    expect(isOverdue(brk({ due: future }), now)).toBe(false);
+    expect(isOverdue(brk({ due: null }), now)).toBe(false);
+    expect(isOverdue(brk({ status: 'IN_REVIEW', due: past }), now)).toBe(true);
+    expect(isOverdue(brk({ status: 'CLOSED', due: past, overdue: true }), now)).toBe(false);
+    expect(isOverdue(brk({ status: 'RESOLVED', due: past }), now)).toBe(false);
+  });
+
+  const idx = mergeBreaks(emptyIndex(), [
+    brk({ break_id: 'young', age_days: 0, ageing_bucket: '0-1', due: future }),
+    brk({ break_id: 'late', age_days: 5, ageing_bucket: '4-7', due: past }),
+    brk({ break_id: 'old', age_days: 12, ageing_bucket: '>7', overdue: true }),
+    brk({ break_id: 'unaged' }),
+    brk({ break_id: 'closed', status: 'CLOSED', age_days: 12, ageing_bucket: '>7', due: past }),
+  ]);
+  const sel = (f: Partial<typeof defaultFilter>) => ids(selectBreaks(idx, { ...defaultFilter, ...f }, now)).sort();
+
+  it('the bucket filter keeps only that bucket (an unaged break is in none)', () => {
+    expect(sel({ bucket: '0-1' })).toEqual(['young']);
+    expect(sel({ bucket: '>7' })).toEqual(['old']);
+    expect(sel({ bucket: '>7', status: 'all' })).toEqual(['closed', 'old']);
+    expect(sel({ bucket: '2-3' })).toEqual([]);
+  });
+
+  it('overdue only keeps the unsettled breaks past due, whatever the status view', () => {
+    expect(sel({ overdue: true })).toEqual(['late', 'old']);
+    expect(sel({ overdue: true, status: 'all' })).toEqual(['late', 'old']);
+    expect(sel({ overdue: true, bucket: '4-7' })).toEqual(['late']);
+    expect(sel({})).toEqual(['late', 'old', 'unaged', 'young']);
+  });
+
+  it('the summary counts the overdue open breaks', () => {
+    expect(summarize(idx, null, now)).toMatchObject({ open: 4, closed: 1, overdue: 2 });
+    expect(summarize(idx, 'payments', now).overdue).toBe(0);
   });
 });

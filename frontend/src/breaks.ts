@@ -1,7 +1,7 @@
 // Pure state logic of the workstation: merging live updates into the set of known
 // breaks, and selecting / summarising them for the views. No React, no I/O.
 
-import { PROPOSAL_ACTIONS, STATUSES, type Break, type Cause, type Proposal, type Status } from './types';
+import { AGEING_BUCKETS, PROPOSAL_ACTIONS, STATUSES, type AgeingBucket, type Break, type Cause, type Proposal, type Status } from './types';
 
 /** All known breaks by break_id. Treated as immutable: every change returns a new map. */
 export type BreakIndex = ReadonlyMap<string, Break>;
@@ -53,9 +53,34 @@ export interface BreakFilter {
   recon: string | null;
   /** null = every cause; 'PENDING' = not yet attributed */
   cause: Cause | 'PENDING' | null;
+  /** null = any age; else only breaks in this ageing bucket */
+  bucket: AgeingBucket | null;
+  /** only unsettled breaks past their due date */
+  overdue: boolean;
 }
 
-export const defaultFilter: BreakFilter = { status: 'open', recon: null, cause: null };
+export const defaultFilter: BreakFilter = { status: 'open', recon: null, cause: null, bucket: null, overdue: false };
+
+export const isAgeingBucket = (v: unknown): v is AgeingBucket => (AGEING_BUCKETS as readonly unknown[]).includes(v);
+
+/** The bucket of a break this many business days old (as the BFF buckets them). */
+export function ageingBucket(ageDays: number): AgeingBucket {
+  if (ageDays <= 1) return '0-1';
+  if (ageDays <= 3) return '2-3';
+  return ageDays <= 7 ? '4-7' : '>7';
+}
+
+/**
+ * Whether a break is overdue at `now` (ms): not settled, and either the BFF said so or its
+ * due date has passed since (the flag in a payload is as of when it was sent).
+ */
+export function isOverdue(b: Pick<Break, 'status' | 'due' | 'overdue'>, now: number): boolean {
+  if (isSettled(b)) return false;
+  if (b.overdue) return true;
+  if (b.due === null) return false;
+  const due = Date.parse(b.due);
+  return !Number.isNaN(due) && due < now;
+}
 
 const STATUS_OF: Record<Exclude<StatusFilter, 'all'>, readonly Status[]> = {
   open: ['OPEN', 'IN_REVIEW'],
@@ -67,18 +92,20 @@ const STATUS_OF: Record<Exclude<StatusFilter, 'all'>, readonly Status[]> = {
 /** Settled breaks: resolved by the data or closed by a person or rule. */
 export const isSettled = (b: Pick<Break, 'status'>): boolean => b.status === 'RESOLVED' || b.status === 'CLOSED';
 
-export function matchesFilter(b: Break, f: BreakFilter): boolean {
+export function matchesFilter(b: Break, f: BreakFilter, now: number = Date.now()): boolean {
   if (f.status !== 'all' && !STATUS_OF[f.status].includes(b.status)) return false;
   if (f.recon !== null && b.recon !== f.recon) return false;
+  if (f.bucket !== null && b.ageing_bucket !== f.bucket) return false;
+  if (f.overdue && !isOverdue(b, now)) return false;
   if (f.cause === 'PENDING') return b.cause === null;
   if (f.cause !== null && b.cause !== f.cause) return false;
   return true;
 }
 
 /** The breaks a view shows, in the index's (insertion) order; the grid sorts them. */
-export function selectBreaks(index: BreakIndex, f: BreakFilter): Break[] {
+export function selectBreaks(index: BreakIndex, f: BreakFilter, now: number = Date.now()): Break[] {
   const out: Break[] = [];
-  for (const b of index.values()) if (matchesFilter(b, f)) out.push(b);
+  for (const b of index.values()) if (matchesFilter(b, f, now)) out.push(b);
   return out;
 }
 
@@ -103,11 +130,13 @@ export interface Summary {
   queued: number;
   /** open breaks with priority 1 */
   p1: number;
+  /** open breaks past their due date */
+  overdue: number;
 }
 
 /** Header counts. `recon` narrows them to one reconciliation (null = all). */
-export function summarize(index: BreakIndex, recon: string | null = null): Summary {
-  const s: Summary = { total: 0, open: 0, resolved: 0, closed: 0, openByCause: {}, escalated: 0, queued: 0, p1: 0 };
+export function summarize(index: BreakIndex, recon: string | null = null, now: number = Date.now()): Summary {
+  const s: Summary = { total: 0, open: 0, resolved: 0, closed: 0, openByCause: {}, escalated: 0, queued: 0, p1: 0, overdue: 0 };
   for (const b of index.values()) {
     if (recon !== null && b.recon !== recon) continue;
     s.total += 1;
@@ -125,6 +154,7 @@ export function summarize(index: BreakIndex, recon: string | null = null): Summa
     if (b.disposition === 'ESCALATE') s.escalated += 1;
     if (b.disposition === 'QUEUE') s.queued += 1;
     if (b.priority === 1) s.p1 += 1;
+    if (isOverdue(b, now)) s.overdue += 1;
   }
   return s;
 }
@@ -141,6 +171,8 @@ export function parseBreak(value: unknown): Break | null {
   if (typeof v.recon !== 'string') return null;
   if (!(STATUSES as readonly unknown[]).includes(v.status)) return null;
   const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+  const age = typeof v.age_days === 'number' && Number.isFinite(v.age_days) && v.age_days >= 0 ? Math.floor(v.age_days) : null;
+  const bucket = isAgeingBucket(v.ageing_bucket) ? v.ageing_bucket : age !== null ? ageingBucket(age) : null;
   return {
     ...(v as unknown as Break),
     key: (typeof v.key === 'object' && v.key !== null ? v.key : {}) as Break['key'],
@@ -158,6 +190,10 @@ export function parseBreak(value: unknown): Break | null {
     tags: Array.isArray(v.tags) ? v.tags.filter((t): t is string => typeof t === 'string') : [],
     proposal: parseProposal(v.proposal),
     materiality: typeof v.materiality === 'string' || typeof v.materiality === 'number' ? String(v.materiality) : null,
+    age_days: age,
+    ageing_bucket: bucket,
+    due: typeof v.due === 'string' && !Number.isNaN(Date.parse(v.due)) ? v.due : null,
+    overdue: v.overdue === true,
   };
 }
 

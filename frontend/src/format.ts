@@ -98,3 +98,69 @@ export function searchText(b: Break): string {
     .join(' \u0000 ')
     .toLowerCase();
 }
+
+/** `3` -> `3d` (business days); null -> `—` */
+export function formatAgeDays(days: number | null): string {
+  return days === null ? '—' : `${days}d`;
+}
+
+/** A rate in 0..1 as a percentage with one decimal: 0.8512 -> `85.1%`; null -> `—` */
+export function formatRate(rate: number | null): string {
+  if (rate === null || !Number.isFinite(rate)) return '—';
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+/**
+ * How far `iso` is from `nowMs`, in words: `in 4m`, `2h 5m ago`, `just now`. For the
+ * schedule's next and last runs; the exact time is shown beside it.
+ */
+export function formatRelative(iso: string | null, nowMs: number): string {
+  if (!iso) return '—';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((t - nowMs) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 5) return 'just now';
+  let span: string;
+  if (abs < 60) span = `${abs}s`;
+  else if (abs < 3600) span = `${Math.floor(abs / 60)}m`;
+  else if (abs < 86400) span = `${Math.floor(abs / 3600)}h ${Math.floor((abs % 3600) / 60)}m`;
+  else span = `${Math.floor(abs / 86400)}d ${Math.floor((abs % 86400) / 3600)}h`;
+  return s > 0 ? `in ${span}` : `${span} ago`;
+}
+
+const DECIMAL = /^\s*([+-])?(\d*)(?:\.(\d*))?\s*$/;
+
+/** A decimal string as [sign, integer digits, fraction digits] without redundant zeros;
+ *  null when it is not a plain decimal (no exponent, no thousands separators). */
+function decimalParts(s: string): [1 | -1, string, string] | null {
+  const m = DECIMAL.exec(s);
+  if (m === null) return null;
+  const int = (m[2] ?? '').replace(/^0+/, '');
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  if ((m[2] ?? '') === '' && (m[3] ?? '') === '') return null; // '', '.', '-'
+  const zero = int === '' && frac === '';
+  return [m[1] === '-' && !zero ? -1 : 1, int, frac];
+}
+
+/**
+ * Order two exact decimal strings (materiality, amounts) without turning them into
+ * floats: `compareDecimal('10.5', '9.75') > 0`. Null (and text that is not a decimal)
+ * sorts below every number.
+ */
+export function compareDecimal(a: string | null, b: string | null): number {
+  const pa = a === null ? null : decimalParts(a);
+  const pb = b === null ? null : decimalParts(b);
+  if (pa === null || pb === null) return (pa === null ? 0 : 1) - (pb === null ? 0 : 1);
+  if (pa[0] !== pb[0]) return pa[0] - pb[0];
+  let mag: number;
+  if (pa[1].length !== pb[1].length) mag = pa[1].length - pb[1].length;
+  else if (pa[1] !== pb[1]) mag = pa[1] < pb[1] ? -1 : 1;
+  else {
+    const width = Math.max(pa[2].length, pb[2].length);
+    const fa = pa[2].padEnd(width, '0');
+    const fb = pb[2].padEnd(width, '0');
+    mag = fa === fb ? 0 : fa < fb ? -1 : 1;
+  }
+  return Math.sign(mag) * pa[0];
+}

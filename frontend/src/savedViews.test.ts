@@ -8,7 +8,7 @@ function memory(initial: Record<string, string> = {}): KeyValueStore & { data: R
 
 const mine: SavedView = {
   name: 'My FX',
-  filter: { status: 'in_review', recon: 'trades', cause: 'FX' },
+  filter: { status: 'in_review', recon: 'trades', cause: 'FX', bucket: null, overdue: false },
   owner: { kind: 'mine' },
   search: 'T-10',
 };
@@ -16,7 +16,7 @@ const mine: SavedView = {
 describe('saved views', () => {
   it('round-trip through storage', () => {
     const store = memory();
-    const team: SavedView = { name: 'Ops queue', filter: { status: 'open', recon: null, cause: null }, owner: { kind: 'owner', owner: 'team:ops' }, search: '' };
+    const team: SavedView = { name: 'Ops queue', filter: { status: 'open', recon: null, cause: null, bucket: null, overdue: false }, owner: { kind: 'owner', owner: 'team:ops' }, search: '' };
     storeViews(store, withView(withView([], mine), team));
     expect(loadViews(store)).toEqual([mine, team]);
   });
@@ -34,6 +34,33 @@ describe('saved views', () => {
     const store = memory({
       [SAVED_VIEWS_KEY]: JSON.stringify([{ name: 'x', filter: { status: 'bogus', cause: 'NOPE' }, owner: { kind: 'who' } }, { name: '' }]),
     });
-    expect(loadViews(store)).toEqual([{ name: 'x', filter: { status: 'open', recon: null, cause: null }, owner: { kind: 'any' }, search: '' }]);
+    expect(loadViews(store)).toEqual([{ name: 'x', filter: { status: 'open', recon: null, cause: null, bucket: null, overdue: false }, owner: { kind: 'any' }, search: '' }]);
+  });
+});
+
+describe('saved views and the ageing filters', () => {
+  it('keep the bucket and overdue-only', () => {
+    const store = memory();
+    const late: SavedView = {
+      name: 'Late FX',
+      filter: { status: 'open', recon: 'trades', cause: 'FX', bucket: '4-7', overdue: true },
+      owner: { kind: 'unassigned' },
+      search: '',
+    };
+    storeViews(store, withView([], late));
+    expect(loadViews(store)).toEqual([late]);
+  });
+
+  it('a view saved before them is any age, overdue or not; bad values fall back', () => {
+    const store = memory({
+      [SAVED_VIEWS_KEY]: JSON.stringify([
+        { name: 'old', filter: { status: 'all', recon: 'trades', cause: null }, owner: { kind: 'any' }, search: '' },
+        { name: 'bad', filter: { status: 'open', bucket: '9-10', overdue: 'yes' }, owner: { kind: 'any' }, search: '' },
+      ]),
+    });
+    expect(loadViews(store).map((v) => v.filter)).toEqual([
+      { status: 'all', recon: 'trades', cause: null, bucket: null, overdue: false },
+      { status: 'open', recon: null, cause: null, bucket: null, overdue: false },
+    ]);
   });
 });

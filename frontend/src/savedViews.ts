@@ -1,8 +1,8 @@
-// Saved views of the blotter: a named set of filters (status, recon, cause, owner and the
-// quick search), kept in the browser's localStorage. Pure parsing and list operations;
+// Saved views of the blotter: a named set of filters (status, recon, cause, ageing bucket,
+// overdue only, owner and the quick search), kept in the browser's localStorage. Pure parsing and list operations;
 // the storage is passed in, so the tests use a plain object.
 
-import { STATUS_FILTERS, type BreakFilter, type OwnerFilter, type StatusFilter } from './breaks';
+import { isAgeingBucket, STATUS_FILTERS, type BreakFilter, type OwnerFilter, type StatusFilter } from './breaks';
 import { CAUSES, type Cause } from './types';
 
 export interface SavedView {
@@ -36,7 +36,14 @@ export function parseSavedView(v: unknown): SavedView | null {
   const cause = f.cause === 'PENDING' || CAUSES.includes(f.cause as Cause) ? (f.cause as Cause | 'PENDING') : null;
   return {
     name: v.name.trim(),
-    filter: { status, recon: typeof f.recon === 'string' && f.recon !== '' ? f.recon : null, cause },
+    filter: {
+      status,
+      recon: typeof f.recon === 'string' && f.recon !== '' ? f.recon : null,
+      cause,
+      // views saved before the ageing filters have neither: any age, overdue or not
+      bucket: isAgeingBucket(f.bucket) ? f.bucket : null,
+      overdue: f.overdue === true,
+    },
     owner: parseOwner(v.owner),
     search: typeof v.search === 'string' ? v.search : '',
   };

@@ -24,6 +24,10 @@ export type Cause = (typeof CAUSES)[number];
 export const DISPOSITIONS = ['AUTO_CLOSE', 'QUEUE', 'ESCALATE'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
+/** Ageing buckets in business days, youngest first (streams/domain/workflow_rules.py BUCKETS). */
+export const AGEING_BUCKETS = ['0-1', '2-3', '4-7', '>7'] as const;
+export type AgeingBucket = (typeof AGEING_BUCKETS)[number];
+
 export interface FieldDiff {
   field: string;
   /** source name -> value as an exact string (null when the source has no value) */
@@ -68,6 +72,14 @@ export interface Break {
   proposal: Proposal | null;
   /** the amount at stake in the recon's reporting currency, as decimal text */
   materiality: string | null;
+  // ---- ageing (as of the BFF's response or the stream event; absent: parseBreak's defaults) ----
+  /** business days since first_seen in the recon's holiday calendar; null when not sent */
+  age_days: number | null;
+  ageing_bucket: AgeingBucket | null;
+  /** the SLA deadline (ISO instant), or null when the recon sets no SLA for the cause */
+  due: string | null;
+  /** unsettled and past `due` when the BFF answered (see isOverdue for "now") */
+  overdue: boolean;
   /** source -> {field: text}: every source's full record (when the BFF sends them) */
   records?: Record<string, Record<string, string | null>>;
 }

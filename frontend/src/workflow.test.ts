@@ -29,6 +29,10 @@ function brk(over: Partial<Break> = {}): Break {
     tags: [],
     proposal: null,
     materiality: null,
+    age_days: null,
+    ageing_bucket: null,
+    due: null,
+    overdue: false,
     ...over,
   };
 }
