@@ -9,6 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from greenai.up import PROCESSES
 from tests.integration.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ def person(pipeline: Pipeline, name: str, role: str) -> dict[str, str]:
 
 
 def test_overview_charts_schedule_and_csv_export(pipeline: Pipeline, tmp_path: Path) -> None:
+    pipeline.start("scheduler", PROCESSES["scheduler"])  # its jobs show on the schedule page
     pipeline.cli("recon", "apply", str(DATA / "recon.yaml"))
     for source in ("ledger", "custody"):
         pipeline.cli(
