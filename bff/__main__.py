@@ -5,13 +5,14 @@ from __future__ import annotations
 import uvicorn
 
 from bff.app import create_app
-from streams import logs
+from streams import logs, metrics
 from streams.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
     config = logs.configure("bff", settings.log_level)
+    metrics.serve("bff", settings.greenai_home, settings.worker_id)
     uvicorn.run(
         create_app(settings),
         host=settings.bff_host,

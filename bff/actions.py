@@ -28,6 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 from bff.audit.trail import Actor, Recorder
 from bff.auth.permissions import Permission
 from bff.auth.principal import Principal
+from bff.metrics import ACTIONS
 from bff.recons import ReconCache
 from bff.store import users
 from streams import commands
@@ -270,6 +271,8 @@ class Sender:
                 )
             async with self._lock:
                 await asyncio.to_thread(self._publish, planned)
+        for p in planned:
+            ACTIONS.labels(p.command.action.value).inc()
         return [
             Accepted(p.target.break_id, p.command.command_id, p.command.action.value)
             for p in planned

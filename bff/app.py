@@ -44,6 +44,7 @@ from bff.deps import Admin, Reader
 from bff.hardening import Hardening
 from bff.hub import ChangeHub
 from bff.limits import BodyLimit
+from bff.metrics import Timing
 from bff.recons import ReconCache
 from bff.routers import (
     alerts,
@@ -119,7 +120,8 @@ def create_app(
             app.state.pool, SafeProducer(settings.kafka()), Topics(prefix).name("audit")
         )
         app.state.shipper.start()
-        app.state.sink = BreakSink(settings, app.state.recons) if run_sink else None
+        embedded = run_sink and config.run_sink
+        app.state.sink = BreakSink(settings, app.state.recons) if embedded else None
         if app.state.sink:
             app.state.sink.start()
         try:
@@ -150,6 +152,7 @@ def create_app(
     )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings, config))
     app.add_middleware(Hardening)
+    app.add_middleware(Timing)
     routers = (
         auth,
         users,

@@ -34,6 +34,9 @@ class BffConfig(BaseSettings):
     oidc_label: str = "Single sign-on"
     public_url: str | None = None  # how browsers reach the BFF (for the OIDC redirect)
 
+    run_sink: bool = Field(
+        default=True, alias="GREENAI_BFF_SINK", description="false: the sink is its own process"
+    )
     audit_key: str | None = None  # keys the audit trail's HMAC chain
     secret_key: str | None = None  # signs the single sign-on flow's marker cookie
 

@@ -11,8 +11,17 @@ to stop (SSE streams are cut then: clients resume from their ``Last-Event-ID``).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
+# Every worker's metrics together (prometheus_client's multiprocess mode): the directory must
+# be known before any worker imports the client; the master serves them on the metrics port.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="greenai-bff-metrics-"))
+
+from prometheus_client import multiprocess
+
+from streams import logs, metrics
 from streams.settings import load_settings
 
 
@@ -40,6 +49,22 @@ forwarded_allow_ips = os.environ.get("GREENAI_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The workers' heartbeat files: in memory, as the root filesystem may be read-only.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 loglevel = _settings.log_level.lower()
+# gunicorn's own loggers through the same JSON lines as the application's
+logconfig_dict = logs.dict_config("bff", _settings.log_level) | {
+    "loggers": {
+        "gunicorn.error": {"level": _settings.log_level.upper(), "propagate": True},
+        "gunicorn.access": {"level": "WARNING", "propagate": True},
+    }
+}
 errorlog = "-"
 accesslog = None  # the BFF logs what it needs; the load balancer logs requests
 proc_name = "greenai-bff"
+
+
+def when_ready(server: Any) -> None:
+    """The master serves every worker's metrics (and the master's health) on its port."""
+    metrics.serve("bff", _settings.greenai_home, _settings.worker_id)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    multiprocess.mark_process_dead(worker.pid)

@@ -24,6 +24,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from psycopg_pool import AsyncConnectionPool
 
+from bff.metrics import SSE_CLIENTS
 from bff.models import BreakOut
 from bff.recons import ReconCache
 from streams.domain.workflow_rules import WorkflowRules
@@ -85,10 +86,12 @@ class ChangeHub:
     def subscribe(self) -> Any:
         sub = Subscription()
         self.subscriptions.add(sub)
+        SSE_CLIENTS.inc()
         try:
             yield sub
         finally:
             self.subscriptions.discard(sub)
+            SSE_CLIENTS.dec()
 
     def deliver(self, change: Change) -> None:
         if change.seq <= self.last_seq:

@@ -1,5 +1,7 @@
 """The sink: attributed breaks from Kafka into PostgreSQL, then out to Redis for SSE; and
-the matches, for the match rate.
+the matches, for the match rate. Its own process (``python -m bff.sink``, so that BFF
+replicas scale without multiplying consumers), or a thread of a single BFF
+(``GREENAI_BFF_SINK``, true by default).
 
 At-least-once with idempotent writes: a batch is upserted in one transaction (by version),
 and only then are its Kafka offsets stored for librdkafka to commit (in the background,
@@ -24,6 +26,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,9 +38,10 @@ import psycopg
 import redis
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 
+from bff.metrics import SINK_BATCH_SECONDS, SINK_MATCHES, SINK_STORED
 from bff.models import BreakOut
 from bff.recons import ReconCache
-from streams import dead_letter
+from streams import dead_letter, logs, metrics
 from streams.avro import codec
 from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 from streams.kafka import (
@@ -47,7 +52,7 @@ from streams.kafka import (
     mark_processed,
 )
 from streams.retry import Outage, Stopped, until_done_sync
-from streams.settings import Settings
+from streams.settings import Settings, load_settings
 from streams.store.breaks import StoredChange, change_of, newest_versions, store_breaks
 from streams.store.matches import store_matches
 from streams.topics import Topics
@@ -56,6 +61,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 COMMIT_EVERY_MS = 1000
 PROBE_EVERY = 2.0  # seconds between checks of a Kafka that seems away
+LAG_EVERY = 2.0  # seconds between measurements of the consumer's lag
 BREAK = codec("Break")
 MATCH = codec("Match")
 T = TypeVar("T")
@@ -87,6 +93,7 @@ class BreakSink:
         self._kafka_suspect = False
         self._conn: psycopg.Connection[Any] | None = None
         self._probed = 0.0
+        self._lag_at = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -135,13 +142,19 @@ class BreakSink:
                 self.beat = time.monotonic()
                 if (self._kafka_suspect or self._kafka.ongoing) and not messages:
                     self._probe(consumer)
+                started = time.perf_counter()
                 breaks, matches = self._decode(messages, dead)
                 if breaks:
                     stored = self._store(breaks, dead)
                     self._fan_out(fanout, breaks, stored)
                     self.stored += len(stored)
+                    SINK_STORED.inc(len(stored))
                 if matches:
                     self._store_matches(matches, dead)
+                    SINK_MATCHES.inc(len(matches))
+                if messages:
+                    SINK_BATCH_SECONDS.observe(time.perf_counter() - started)
+                    self._measure_lag(consumer)
                 if messages:
                     self._retry(dead.flush, self._kafka, (DeliveryFailed,))
                     mark_processed(consumer, messages)
@@ -158,6 +171,20 @@ class BreakSink:
             if self._conn is not None:
                 self._conn.close()
             fanout.close()
+
+    def _measure_lag(self, consumer: Consumer) -> None:
+        """Each assigned partition's messages not consumed yet (watermarks as last fetched)."""
+        if time.monotonic() - self._lag_at < LAG_EVERY:
+            return
+        self._lag_at = time.monotonic()
+        try:
+            for tp in consumer.position(consumer.assignment()):
+                _, high = consumer.get_watermark_offsets(tp, cached=True)
+                if tp.offset >= 0 and high >= 0:
+                    lag = max(0, high - tp.offset)
+                    metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+        except KafkaException:  # the broker is away: the outage says so, the lag waits
+            return
 
     def _suspect_kafka(self, exc: KafkaException) -> None:
         self._kafka_suspect = True
@@ -297,4 +324,30 @@ class BreakSink:
         value = dead_letter.encode(location=where, raw=raw, reason=reason, stage="sink")
         log.warning("dead-lettered %s: %s", where, reason)
         dead.send(self.topics.deadletter, where.encode(), value)
+        metrics.DEAD_LETTERS.labels("sink").inc()
         self.dead_lettered += 1
+
+
+def main() -> None:
+    """``python -m bff.sink``: the sink alone, with its metrics and health, until SIGTERM."""
+    settings = load_settings()
+    logs.configure("sink", settings.log_level)
+    sink = BreakSink(settings)
+
+    def health() -> dict[str, Any]:
+        status = sink.status()
+        return {"ok": status["alive"] and not status["waiting_for"], **status}
+
+    metrics.serve("sink", settings.greenai_home, settings.worker_id, health=health)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    sink.start()
+    while not stop.wait(1.0):
+        if not sink.alive:  # crash-only: the thread exited the process already, or will
+            sys.exit(70)
+    sink.stop()
+
+
+if __name__ == "__main__":
+    main()

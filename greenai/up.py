@@ -39,6 +39,7 @@ PROCESSES = {
     "diff": "streams.diff",
     "attribution": "streams.attribution",
     "bff": "bff",
+    "sink": "bff.sink",
     "notify": "streams.notify",
     "scheduler": "streams.scheduler",
 }
@@ -139,6 +140,7 @@ def run_stack(settings: Settings, *, demo: bool, workers: dict[str, int] | None 
             children = {name: argv for name, (argv, _) in planned.items()}
             envs = {name: env | {"GREENAI_WORKER_ID": n} for name, (_, n) in planned.items()}
             envs["bff"] |= accounts.bff_env(demo)  # only the BFF holds the account secrets
+            envs["bff"]["GREENAI_BFF_SINK"] = "false"  # the sink runs as its own child
             feed = children.pop(DEMO_FEED_NAME, None)
             for name, argv in children.items():
                 group.start(name, argv, envs[name])

@@ -17,8 +17,11 @@ import asyncio
 import logging
 import random
 import time
+import weakref
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import ClassVar, TypeVar
+
+from streams.metrics import DEPENDENCY_UP
 
 T = TypeVar("T")
 
@@ -44,11 +47,15 @@ class Backoff:
 
 
 class Outage:
-    """Logs when ``what`` becomes unreachable and when it is back; silent in between.
+    """Logs when ``what`` becomes unreachable and when it is back; silent in between. The
+    process's health and its ``greenai_dependency_up`` metric follow every outage it
+    tracks (:mod:`streams.metrics`).
 
     ``settle``: how long no failure may be reported before the outage counts as over (for
     clients whose errors arrive late or in floods, Kafka's; 0 for a call that succeeded).
     """
+
+    _tracked: ClassVar[weakref.WeakSet[Outage]] = weakref.WeakSet()
 
     def __init__(self, what: str, log: logging.Logger, settle: float = 0.0) -> None:
         self.what = what
@@ -56,6 +63,14 @@ class Outage:
         self.settle = settle
         self.since: float | None = None
         self._last_failure = 0.0
+        self._up = DEPENDENCY_UP.labels(what)
+        self._up.set(1)
+        Outage._tracked.add(self)
+
+    @classmethod
+    def tracked(cls) -> list[Outage]:
+        """Every outage this process tracks now."""
+        return list(cls._tracked)
 
     @property
     def ongoing(self) -> bool:
@@ -65,6 +80,7 @@ class Outage:
         self._last_failure = time.monotonic()
         if self.since is None:
             self.since = self._last_failure
+            self._up.set(0)
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.log.warning("%s unreachable (%s); retrying with backoff", self.what, reason)
 
@@ -75,6 +91,7 @@ class Outage:
         if now - self._last_failure >= self.settle:
             self.log.warning("%s reachable again after %.1fs", self.what, now - self.since)
             self.since = None
+            self._up.set(1)
 
 
 async def until_done(

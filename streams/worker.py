@@ -15,6 +15,7 @@ import psycopg
 from streams.database import load_recons
 from streams.dead_letter import encode as dead_letter_message
 from streams.kafka_security import faust_credentials
+from streams.metrics import DEAD_LETTERS
 from streams.recon import Recon
 from streams.retry import Backoff, Outage
 from streams.settings import Settings
@@ -228,6 +229,7 @@ async def dead_letter(
     )
     log.warning("dead-lettered %s: %s", location, reason)
     await topic.send(key=location.encode(), value=value)
+    DEAD_LETTERS.labels(stage).inc()
 
 
 def topics(settings: Settings) -> Topics:

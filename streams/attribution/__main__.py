@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import faust
 
-from streams import logs
+from streams import logs, metrics
 from streams.attribution.app import create_app
 from streams.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
+    metrics.serve("attribution", settings.greenai_home, settings.worker_id)
     logging = logs.dict_config("attribution", settings.log_level)
     faust.Worker(
         create_app(settings), loglevel=settings.log_level, logging_config=logging, quiet=True

@@ -302,10 +302,6 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.task
     async def follow_feedback() -> None:
-        if config.metrics_port >= 0:
-            port_file = settings.state_dir / "attribution" / settings.worker_id / "metrics.port"
-            port = metrics.serve(config.metrics_port, port_file)
-            log.info("attribution metrics on http://127.0.0.1:%d/metrics", port)
         try:
             await keeper.load()
             await _follow(settings, names.feedback, keeper, sinks)

@@ -9,6 +9,5 @@ class AttributionConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GREENAI_ATTRIBUTION_", extra="ignore")
 
     checkpoint_seconds: float = 5.0  # how often a changed model is checkpointed
-    metrics_port: int = 0  # Prometheus endpoint (0: any free port; -1: none)
     batch: int = 500  # breaks attributed, recorded and published together
     batch_wait: float = 0.05  # seconds to wait for a batch to fill

@@ -1,14 +1,8 @@
-"""Prometheus metrics of an attribution worker, served on their own port.
-
-The port is ``GREENAI_ATTRIBUTION_METRICS_PORT`` (0: any free port); the worker writes the
-port it got to ``<state dir>/attribution/<worker id>/metrics.port`` and logs it.
-"""
+"""Prometheus metrics of an attribution worker (served by :mod:`streams.metrics`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
 BREAKS = Counter(
     "greenai_attribution_breaks",
@@ -36,12 +30,3 @@ BATCH_SECONDS = Histogram(
     "Time to attribute, record and publish one batch of breaks",
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-
-
-def serve(port: int, port_file: Path) -> int:
-    """Start the metrics endpoint; returns the port it listens on."""
-    server, _ = start_http_server(port, addr="127.0.0.1")
-    bound = int(server.server_port)
-    port_file.parent.mkdir(parents=True, exist_ok=True)
-    port_file.write_text(f"{bound}\n")
-    return bound

@@ -20,6 +20,7 @@ goes on. Crash safety on redelivery is :mod:`streams.diff.stored`'s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -34,9 +35,10 @@ from aiokafka.structs import RecordMetadata
 from confluent_kafka import KafkaException
 from faust.types import TP
 
-from streams import reports
+from streams import metrics, reports
 from streams.avro import codec
 from streams.batches import SLOTS
+from streams.diff import metrics as measured
 from streams.diff.clock import PartitionClocks, appended_at
 from streams.diff.delivery import DeliveryOrder, Verdict
 from streams.diff.inputs import (
@@ -86,6 +88,7 @@ BREAK = codec("Break")
 MATCH = codec("Match")
 TIMERS_PER_MESSAGE = 500
 TAGS = {RecordIn: RECORDS, TimerIn: TIMERS, CommandIn: COMMANDS}  # the inputs' offsets in a state
+KINDS = {RecordIn: "record", TimerIn: "timer", CommandIn: "command"}
 
 
 @dataclass
@@ -126,6 +129,7 @@ def create_app(settings: Settings) -> faust.App:
     wakeups = WakeupIndex()
     clocks = PartitionClocks()
     order = DeliveryOrder()
+    processed: dict[TP, int] = {}  # the last offset processed, by input partition (the lag)
     holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
     partitions = int(app.conf.topic_partitions)
@@ -158,8 +162,11 @@ def create_app(settings: Settings) -> faust.App:
         for event in events:
             if isinstance(event, Matched):
                 await send(names.matches, key, MATCH.encode(event.datum()))
+                measured.EVENTS.labels("MATCHED").inc()
             else:
-                await send(names.breaks, event.brk.break_id.encode(), BREAK.encode(event.datum()))
+                datum = event.datum()
+                await send(names.breaks, event.brk.break_id.encode(), BREAK.encode(datum))
+                measured.EVENTS.labels(datum["status"]).inc()
 
     async def reject(where: str, raw: bytes | None, problem: Poison) -> None:
         await dead_letter(
@@ -219,6 +226,7 @@ def create_app(settings: Settings) -> faust.App:
                     recon, stored.state, rkey, item.break_id, item.command, appended
                 )
             except Refused as exc:
+                measured.REFUSED.inc()
                 action = item.command.action.value
                 raise Poison(f"{action} by {item.command.by} refused: {exc}", recon.name) from None
         else:
@@ -269,8 +277,11 @@ def create_app(settings: Settings) -> faust.App:
             if verdict is Verdict.SEEK:
                 await seek_back(message.tp)
             if verdict is Verdict.PROCESS:
+                started = time.perf_counter()
                 await handle(event)
                 await in_order.ack(event)
+                measured.MESSAGE_SECONDS.observe(time.perf_counter() - started)
+                processed[message.tp] = message.offset
 
     async def expect_committed() -> None:
         """Tell the delivery order where every assigned input partition resumes (their
@@ -339,6 +350,8 @@ def create_app(settings: Settings) -> faust.App:
             await publish(step.key, step.events)
             pending[step.key] = None if step.after is None else Stored(step.after, step.offsets)
             remember(step.key, step.partition, step.recon, step.before.state, step.after)
+            measured.ITEMS.labels(KINDS[type(item)]).inc()
+            measured.KEYS.inc((step.after is not None) - (step.before.state is not None))
         delivered = None
         for key, stored in pending.items():  # a failure here is the broker's: crash-only
             delivered = await store(key, message.partition, stored)
@@ -381,7 +394,23 @@ def create_app(settings: Settings) -> faust.App:
                 sent.append(await send(names.diff_timers, None, value, tp.partition))
         await asyncio.gather(*sent)  # in Kafka before `wait` can see zero open windows
         await report()
+        measure_lag()
         BROKER_AWAY.back()
+
+    def measure_lag() -> None:
+        """Each assigned input partition's messages not processed yet (for Prometheus)."""
+        assigned = {tp for tp in app.consumer.assignment() if tp.topic in inputs.topics}
+        for tp in assigned:
+            high = app.consumer.highwater(tp)
+            if high is not None and tp in processed:
+                lag = max(0, high - processed[tp] - 1)
+                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+        for tp in set(processed) - assigned:
+            processed.pop(tp, None)
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(tp.topic, str(tp.partition))
+        windows = [wakeups.windows_in(tp.partition) for tp in assigned if tp.topic == names.records]
+        measured.OPEN_WINDOWS.set(sum(windows))
 
     def timer_body(due: Wakeup) -> bytes | None:
         """The DiffTimer of a wake-up, its recon and key values read from the key's bytes;
@@ -430,8 +459,9 @@ def create_app(settings: Settings) -> faust.App:
         """The wake-up index and holdings from the table, after the partitions moved."""
         wakeups.clear()
         holdings.clear()
-        skipped = 0
+        skipped = kept = 0
         for key, raw in table.items():
+            kept += 1
             try:
                 name, values = parse_recon_key(key)
                 recon = recons.get(name)
@@ -442,6 +472,7 @@ def create_app(settings: Settings) -> faust.App:
                 skipped += 1
                 continue
             remember(key, partition_of(key, partitions), recon, None, state)
+        measured.KEYS.set(kept)
         log.info("keys with a wake-up: %d (%d of unknown recons skipped)", len(wakeups), skipped)
 
     return app

@@ -26,7 +26,7 @@ from streams.topics import Topics
 from tests.integration.oracle import compare, expected_breaks, records_in_kafka
 from tests.integration.pipeline import ROOT, Pipeline, start_pipeline
 
-VICTIMS = ("diff", "attribution", "bff")
+VICTIMS = ("diff", "attribution", "sink", "bff")
 CORRECT_AFTER = 8.0  # seconds after a broken trade its correction is published
 CORRECTED_SHARE = 0.4
 

@@ -211,7 +211,9 @@ def start_pipeline(
         pipeline.start(name_n, PROCESSES["diff"], GREENAI_WORKER_ID=str(n), **(diff_env or {}))
     pipeline.start("attribution", PROCESSES["attribution"])
     accounts = ensure_accounts(home)  # the CLI finds its token there, as next to `greenai up`
-    pipeline.start("bff", PROCESSES["bff"], **accounts.bff_env(demo=False), **(bff_env or {}))
+    pipeline.start("sink", PROCESSES["sink"])  # its own process, as greenai up runs it
+    bff = accounts.bff_env(demo=False) | {"GREENAI_BFF_SINK": "false"} | (bff_env or {})
+    pipeline.start("bff", PROCESSES["bff"], **bff)
     wait_for_bff(pipeline)
     return pipeline
 

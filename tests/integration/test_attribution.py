@@ -124,11 +124,21 @@ def _feedback_log(stack: Pipeline) -> list[tuple[int, dict[str, Any]]]:
     return events
 
 
+def _metrics_file(stack: Pipeline, worker: str) -> Path:
+    """Where an attribution worker says its metrics are (a Prometheus discovery target)."""
+    return stack.home / "metrics" / f"attribution-{worker}.json"
+
+
+def _metrics_url(found: Path) -> str:
+    (target,) = json.loads(found.read_text())
+    return f"http://{target['targets'][0]}/metrics"
+
+
 def _restart_attribution(stack: Pipeline) -> None:
     pid = stack.group.pids["attribution"]
     os.killpg(pid, signal.SIGKILL)
     _eventually(lambda: stack.group.first_exit(timeout=0), "the killed worker to exit")
-    (stack.home / "state" / "attribution" / "1" / "metrics.port").unlink()
+    _metrics_file(stack, "1").unlink()
     stack.group.start("attribution", [sys.executable, "-m", "streams.attribution"], stack.env)
 
 
@@ -178,10 +188,10 @@ def test_a_second_worker_holds_the_same_model(
         [sys.executable, "-m", "streams.attribution"],
         {**stack.env, "GREENAI_WORKER_ID": "2"},
     )
-    ports = [stack.home / "state" / "attribution" / w / "metrics.port" for w in ("1", "2")]
-    _eventually(ports[1].exists, "the second worker's metrics")
+    found = [_metrics_file(stack, w) for w in ("1", "2")]
+    _eventually(found[1].exists, "the second worker's metrics")
     stack.cli("breaks", "label", *sorted(truth.items())[41])
-    urls = [f"http://127.0.0.1:{p.read_text().strip()}/metrics" for p in ports]
+    urls = [_metrics_url(f) for f in found]
 
     def same_model() -> bool:
         seen = [httpx.get(u, timeout=5).text for u in urls]
@@ -215,9 +225,9 @@ def test_a_killed_worker_neither_forgets_nor_learns_a_label_twice(
     assert np.array_equal(mine.seen, theirs.seen) and np.array_equal(mine.w_num, theirs.w_num)
 
     # The restarted worker itself resumed from a checkpoint and holds exactly 70 labels.
-    port_file = stack.home / "state" / "attribution" / "1" / "metrics.port"
-    _eventually(port_file.exists, "the restarted worker's metrics")
-    url = f"http://127.0.0.1:{port_file.read_text().strip()}/metrics"
+    found = _metrics_file(stack, "1")
+    _eventually(found.exists, "the restarted worker's metrics")
+    url = _metrics_url(found)
     _eventually(
         lambda: (
             _metric(httpx.get(url, timeout=5).text, "feedback_offset", "greenai_attribution_") == 70
@@ -310,8 +320,7 @@ def test_drift_in_the_models_errors_raises_an_alert_and_a_metric(
     alert = codec("Alert").decode(message.value())
     assert alert["kind"] == "MODEL_DRIFT" and alert["alert_id"].startswith("model-drift@")
     assert "error rate" in alert["message"]
-    port_file = stack.home / "state" / "attribution" / "1" / "metrics.port"
-    url = f"http://127.0.0.1:{port_file.read_text().strip()}/metrics"
+    url = _metrics_url(_metrics_file(stack, "1"))
     scraped = _eventually(
         lambda: (t := httpx.get(url, timeout=5).text) and _metric(t, "drifts") >= 1 and t,
         "the drift in the metrics",

@@ -113,7 +113,7 @@ def test_the_clean_run_found_breaks_of_every_kind(clean_run: dict[str, Any]) -> 
     assert len(clean_run) > TRADES * 0.05
 
 
-@pytest.mark.parametrize("victim", ["diff", "attribution", "bff"])
+@pytest.mark.parametrize("victim", ["diff", "attribution", "sink"])
 def test_sigkill_mid_stream_loses_and_doubles_nothing(
     servers: ServerUrls,
     tmp_path_factory: pytest.TempPathFactory,

@@ -29,10 +29,10 @@ TRADES = 5000
 RATE = 120  # trades per second: the feed lasts about 40 s, the outage sits in its middle
 HEALTH_NAME = {"postgres": "postgres", "redis": "redis", "kafka": "kafka"}
 SAID = {  # child: the one line it says when the server goes away
-    "postgres": {"bff": "PostgreSQL (sink) unreachable"},
-    "redis": {"bff": "Redis (fan-out) unreachable", "diff": "Redis (diff reports) unreachable"},
+    "postgres": {"sink": "PostgreSQL (sink) unreachable"},
+    "redis": {"sink": "Redis (fan-out) unreachable", "diff": "Redis (diff reports) unreachable"},
     "kafka": {
-        "bff": "Kafka (sink) unreachable",
+        "sink": "Kafka (sink) unreachable",
         "diff": "Kafka unreachable",
         "attribution": "Kafka unreachable",
     },
