@@ -61,6 +61,7 @@ from bff.routers import (
     workflow,
 )
 from bff.sink import BreakSink, channel
+from streams import tracing
 from streams.database import migrate
 from streams.kafka import LIBRDKAFKA, SafeProducer, client_config
 from streams.retry import Outage, until_done
@@ -153,6 +154,10 @@ def create_app(
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings, config))
     app.add_middleware(Hardening)
     app.add_middleware(Timing)
+    if tracing.exporting():  # a span per request (the SSE stream, the actions...)
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,livez,metrics")
     routers = (
         auth,
         users,

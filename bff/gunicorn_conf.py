@@ -21,7 +21,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="green
 
 from prometheus_client import multiprocess
 
-from streams import logs, metrics
+from streams import logs, metrics, tracing
 from streams.settings import load_settings
 
 
@@ -50,8 +50,10 @@ forwarded_allow_ips = os.environ.get("GREENAI_FORWARDED_ALLOW_IPS", "127.0.0.1")
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 loglevel = _settings.log_level.lower()
 # gunicorn's own loggers through the same JSON lines as the application's
-logconfig_dict = logs.dict_config("bff", _settings.log_level) | {
-    "loggers": {
+_logs = logs.dict_config("bff", _settings.log_level)
+logconfig_dict = _logs | {
+    "loggers": _logs["loggers"]
+    | {
         "gunicorn.error": {"level": _settings.log_level.upper(), "propagate": True},
         "gunicorn.access": {"level": "WARNING", "propagate": True},
     }
@@ -68,3 +70,8 @@ def when_ready(server: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Each worker exports its own spans (a span processor's thread does not survive fork)."""
+    tracing.configure("bff")

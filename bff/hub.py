@@ -27,11 +27,13 @@ from psycopg_pool import AsyncConnectionPool
 from bff.metrics import SSE_CLIENTS
 from bff.models import BreakOut
 from bff.recons import ReconCache
+from streams import tracing
 from streams.domain.workflow_rules import WorkflowRules
 from streams.retry import Backoff, Outage
 from streams.store.breaks import changes_since, last_seq
 
 log = logging.getLogger(__name__)
+TRACER = tracing.tracer(__name__)
 POLL = 1.0  # seconds between change-feed reads while Redis is away
 CATCH_UP_LIMIT = 5000  # changes a catch-up reads at once
 QUEUE_SIZE = 10_000  # changes a client may have waiting before it catches up by itself
@@ -42,6 +44,7 @@ class Change:
     seq: int
     recon: str
     data: str  # the Break as JSON (the SSE event's data)
+    carried: dict[str, str] = field(default_factory=dict)  # its trace, from the sink
 
     @classmethod
     def from_row(cls, row: dict[str, Any], rules: WorkflowRules) -> Change:
@@ -160,7 +163,12 @@ class ChangeHub:
                     continue
                 change = _parse(message["data"])
                 if change is not None:
-                    self.deliver(change)
+                    with TRACER.start_as_current_span(
+                        "sse.deliver",
+                        context=tracing.context_of(change.carried),
+                        attributes={"seq": change.seq, "clients": len(self.subscriptions)},
+                    ):
+                        self.deliver(change)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -170,7 +178,8 @@ def _parse(data: bytes) -> Change | None:
     try:
         item = json.loads(data)
         brk = item["break"]
-        return Change(int(item["seq"]), str(brk["recon"]), json.dumps(brk))
+        carried = {"traceparent": item["traceparent"]} if item.get("traceparent") else {}
+        return Change(int(item["seq"]), str(brk["recon"]), json.dumps(brk), carried)
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a fan-out message that is not a stored change")
         return None

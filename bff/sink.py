@@ -37,11 +37,12 @@ from typing import Any, TypeVar
 import psycopg
 import redis
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from opentelemetry.trace import SpanKind
 
 from bff.metrics import SINK_BATCH_SECONDS, SINK_MATCHES, SINK_STORED
 from bff.models import BreakOut
 from bff.recons import ReconCache
-from streams import dead_letter, logs, metrics
+from streams import dead_letter, logs, metrics, tracing
 from streams.avro import codec
 from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 from streams.kafka import (
@@ -58,6 +59,7 @@ from streams.store.matches import store_matches
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
+TRACER = tracing.tracer(__name__)
 BATCH = 500
 COMMIT_EVERY_MS = 1000
 PROBE_EVERY = 2.0  # seconds between checks of a Kafka that seems away
@@ -72,9 +74,16 @@ def channel(prefix: str) -> str:
     return f"{prefix}:breaks"
 
 
-def fanout_message(seq: int, brk: BreakOut) -> str:
-    """What the sink publishes to Redis: the stored change's ``seq`` and the break."""
-    return json.dumps({"seq": seq, "break": brk.model_dump(mode="json")})
+def _change(brk: dict[str, Any]) -> tuple[str, int, int]:
+    return brk["break_id"], brk["version"], brk.get("revision") or 0
+
+
+def fanout_message(seq: int, brk: BreakOut, carried: tracing.Headers | None = None) -> str:
+    """What the sink publishes to Redis: the stored change's ``seq``, the break, and the
+    trace it belongs to (its ``traceparent``)."""
+    message: dict[str, Any] = {"seq": seq, "break": brk.model_dump(mode="json")}
+    message |= {k: v.decode() for k, v in carried or ()}
+    return json.dumps(message)
 
 
 class BreakSink:
@@ -94,6 +103,8 @@ class BreakSink:
         self._conn: psycopg.Connection[Any] | None = None
         self._probed = 0.0
         self._lag_at = 0.0
+        self._batch_started = 0
+        self._contexts: dict[tuple[str, int, int], Any] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -143,6 +154,7 @@ class BreakSink:
                 if (self._kafka_suspect or self._kafka.ongoing) and not messages:
                     self._probe(consumer)
                 started = time.perf_counter()
+                self._batch_started = time.time_ns()
                 breaks, matches = self._decode(messages, dead)
                 if breaks:
                     stored = self._store(breaks, dead)
@@ -214,6 +226,7 @@ class BreakSink:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The batch's breaks and matches; whatever is neither is dead-lettered."""
         breaks, matches = [], []
+        self._contexts = {}  # the trace of each break change of the batch
         for m in messages:
             error = m.error()
             if error is not None:
@@ -229,7 +242,9 @@ class BreakSink:
                 if is_match:
                     matches.append(MATCH.decode(value))
                 else:
-                    breaks.append(BREAK.decode(value, record_names=False))
+                    brk = BREAK.decode(value, record_names=False)
+                    breaks.append(brk)
+                    self._contexts[_change(brk)] = tracing.context_of(m.headers())
             except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
                 where = f"{m.topic()}/{m.partition()}@{m.offset()}"
                 what = "Match" if is_match else "Break"
@@ -299,7 +314,15 @@ class BreakSink:
             try:
                 brk = by_id[change.break_id]
                 out = BreakOut.from_datum(brk, self._rules(brk["recon"]))
-                messages.append(fanout_message(change.seq, out))
+                with TRACER.start_as_current_span(
+                    "sink.store",
+                    context=self._contexts.get(_change(brk)),
+                    kind=SpanKind.CONSUMER,
+                    start_time=self._batch_started,
+                    attributes={"break_id": brk["break_id"], "seq": change.seq},
+                ):
+                    carried = tracing.headers()
+                messages.append(fanout_message(change.seq, out, carried))
             except ValueError as exc:  # stored, but not in the API's shape: clients reload it
                 log.error("break %s is stored but cannot be streamed: %s", change.break_id, exc)
         try:
@@ -339,6 +362,7 @@ def main() -> None:
         return {"ok": status["alive"] and not status["waiting_for"], **status}
 
     metrics.serve("sink", settings.greenai_home, settings.worker_id, health=health)
+    tracing.configure("sink")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -22,7 +22,7 @@ from greenai.commands import (
     stack,
     users,
 )
-from streams import logs
+from streams import logs, tracing
 from streams.settings import Settings, load_settings
 
 AREAS = (stack, recon, ingest, breaks, replay, model, users, audit, alerts, operations)
@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     try:
         settings = load_settings()
-        logs.configure("up" if args.command == "up" else "cli", settings.log_level)
+        process = args.command if args.command in ("up", "ingest") else "cli"
+        logs.configure(process, settings.log_level)
+        tracing.configure(process)
         code = run(args, settings)
     except KeyboardInterrupt:
         code = 130

@@ -18,18 +18,22 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
+from prometheus_client import Counter
 
 from greenai.localstack import LocalServers, ProcessGroup, ServerUrls
+from greenai.localstack import observability as observe
 from greenai.localstack.accounts import CREDENTIALS_FILE, Accounts, ensure_accounts
 from greenai.localstack.ports import free_port
 from greenai.localstack.private import UMASK, private_dir, write_private
 from greenai.localstack.supervisor import RestartPolicy, exit_reason
+from streams import metrics
 from streams.database import migrate
 from streams.recon import Recon, load_recon
 from streams.settings import Settings
 from streams.topics import Topics, ensure_topics, partition_count
 
 log = logging.getLogger("greenai.up")
+RESTARTS = Counter("greenai_child_restarts", "Children greenai up restarted", ["child"])
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_RECON = ROOT / "examples" / "demo" / "trades.yaml"
 
@@ -110,8 +114,15 @@ def topic_partitions(urls: ServerUrls, settings: Settings) -> int:
     return found
 
 
-def run_stack(settings: Settings, *, demo: bool, workers: dict[str, int] | None = None) -> int:
-    """Run the stack; ``workers``: how many diff and attribution workers (one each)."""
+def run_stack(
+    settings: Settings,
+    *,
+    demo: bool,
+    workers: dict[str, int] | None = None,
+    observability: bool = False,
+) -> int:
+    """Run the stack; ``workers``: how many diff and attribution workers (one each);
+    ``observability``: Prometheus and Jaeger too."""
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     os.umask(UMASK)  # everything under GREENAI_HOME is its owner's only (children inherit it)
     home = settings.greenai_home.resolve()
@@ -134,6 +145,9 @@ def run_stack(settings: Settings, *, demo: bool, workers: dict[str, int] | None 
             accounts = ensure_accounts(home)
             bff_port = settings.bff_port or free_port()
             env = children_env(urls, home, settings, bff_port, partitions)
+            watching = observe.start(home, group) if observability else None
+            if watching is not None:
+                env |= watching.env()  # every child sends its spans to Jaeger
             stack = {**urls.public(), "bff_port": bff_port, "pid": os.getpid()}
             write_private(settings.stack_file, json.dumps(stack, indent=2))  # no password
             planned = _children(demo, workers or {})
@@ -156,6 +170,13 @@ def run_stack(settings: Settings, *, demo: bool, workers: dict[str, int] | None 
                 flush=True,
             )
             print(sign_in_help(url, home, accounts, demo), flush=True)
+            if watching is not None:
+                print(
+                    f"greenai: Prometheus on {watching.prometheus}, Jaeger's API on "
+                    f"{watching.jaeger}/api/traces",
+                    flush=True,
+                )
+            metrics.serve("up", home)  # greenai_child_restarts_total
             _supervise(group, children, envs)
     except KeyboardInterrupt:
         print("greenai: stopping", flush=True)
@@ -219,6 +240,7 @@ def _supervise(
                 )
             else:
                 log.warning("%s exited (%s); restarting in %.0fs", name, reason, delay)
+            RESTARTS.labels(name).inc()
             due[name] = now + delay
         for name, at in list(due.items()):
             if at <= now:

@@ -135,14 +135,24 @@ class SafeProducer:
             self.failures.append(f"{msg.topic()}: {err}")
 
     def send(
-        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Queue one message, to ``partition`` when given, else to its key's partition."""
         where = -1 if partition is None else partition  # -1: the partitioner's choice
         while True:
             try:
                 self._producer.produce(
-                    topic, value=value, key=key, partition=where, on_delivery=self._report
+                    topic,
+                    value=value,
+                    key=key,
+                    partition=where,
+                    headers=list(headers) if headers else None,
+                    on_delivery=self._report,
                 )
                 break
             except BufferError:  # local queue full: serve delivery reports and retry

@@ -117,6 +117,8 @@ def dict_config(
             }
         },
         "root": {"level": number, "handlers": ["default"]},
+        # every request is timed in the metrics; a log line each is noise (health checks!)
+        "loggers": {"uvicorn.access": {"level": "WARNING"}},
     }
 
 

@@ -112,7 +112,12 @@ AgentFn = Callable[[faust.StreamT], Awaitable[None]]
 
 
 async def send_direct(
-    app: faust.App, topic: str, key: bytes | None, value: bytes | None, partition: int | None
+    app: faust.App,
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    partition: int | None,
+    headers: list[tuple[str, bytes]] | None = None,
 ) -> asyncio.Future[Any]:
     """Hand a message straight to Faust's producer, without Faust's per-message wrapping
     (``Topic.send``: a FutureMessage, sensors, codecs and a callback per message, which cost
@@ -120,7 +125,7 @@ async def send_direct(
     before it commits offsets; a message the producer gives up on takes the worker down
     first (crash-only), so no offset is committed past it."""
     delivered = await app.producer.send(
-        topic, key, value, partition=partition, timestamp=None, headers=None
+        topic, key, value, partition=partition, timestamp=None, headers=headers or None
     )
     future = cast(asyncio.Future[Any], delivered)
     future.add_done_callback(_crash_if_undelivered)

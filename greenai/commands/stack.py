@@ -19,7 +19,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from greenai.up import run_stack
 
     workers = {"diff": args.diff_workers, "attribution": args.attribution_workers}
-    return run_stack(settings, demo=args.demo, workers=workers)
+    return run_stack(settings, demo=args.demo, workers=workers, observability=args.observability)
 
 
 def cmd_wait(args: argparse.Namespace, settings: Settings) -> int:
@@ -52,6 +52,11 @@ def cmd_wait(args: argparse.Namespace, settings: Settings) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     up = commands.add_parser("up", help="start the local stack (foreground)")
     up.add_argument("--demo", action="store_true", help="add the live synthetic feed")
+    up.add_argument(
+        "--observability",
+        action="store_true",
+        help="also run Prometheus (scraping every process) and Jaeger (their traces)",
+    )
     for role in ("diff", "attribution"):
         up.add_argument(
             f"--{role}-workers",

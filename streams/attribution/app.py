@@ -25,8 +25,9 @@ import faust
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
-from streams import alerts
+from streams import alerts, tracing
 from streams.attribution import metrics, versions
 from streams.attribution.config import AttributionConfig
 from streams.attribution.decisions import DecisionRecord, record
@@ -55,6 +56,7 @@ from streams.worker import (
 )
 
 log = logging.getLogger(__name__)
+TRACER = tracing.tracer(__name__)
 BREAK = codec("Break")
 RECORD_ATTEMPTS = 3
 
@@ -265,28 +267,35 @@ def create_app(settings: Settings) -> faust.App:
         batches = stream.take_events(config.batch, within=config.batch_wait)  # type: ignore[attr-defined]
         async for events in batches:
             started = time.perf_counter()
-            out: list[tuple[bytes | None, bytes]] = []
+            out: list[tuple[bytes | None, bytes, tracing.Headers]] = []
             decided: list[DecisionRecord] = []
             for event in events:
                 message = event.message
                 where = f"{message.topic}/{message.partition}@{message.offset}"
-                try:
-                    if event.value is None:
-                        raise ValueError("null value")
-                    brk = BREAK.decode(event.value, record_names=False)
-                except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
-                    await sinks.dead(where, event.value, f"undecodable Break: {exc!r}")
-                    continue
-                done = engine.process(brk, await recons.lookup(brk["recon"]))
-                try:
-                    value = BREAK.encode(done.datum)
-                except Exception as exc:
-                    await sinks.dead(
-                        where, event.value, f"cannot encode the attributed break: {exc!r}"
-                    )
-                    continue
-                out.append((event.key, value))
-                decided.append(done.decision)
+                with TRACER.start_as_current_span(
+                    "attribution.break",
+                    context=tracing.context_of(message.headers),
+                    kind=SpanKind.CONSUMER,
+                ) as span:
+                    try:
+                        if event.value is None:
+                            raise ValueError("null value")
+                        brk = BREAK.decode(event.value, record_names=False)
+                    except Exception as exc:  # fastavro raises EOFError, IndexError, ...
+                        await sinks.dead(where, event.value, f"undecodable Break: {exc!r}")
+                        continue
+                    span.set_attribute("break_id", brk["break_id"])
+                    done = engine.process(brk, await recons.lookup(brk["recon"]))
+                    span.set_attribute("cause", done.datum["cause"])
+                    try:
+                        value = BREAK.encode(done.datum)
+                    except Exception as exc:
+                        await sinks.dead(
+                            where, event.value, f"cannot encode the attributed break: {exc!r}"
+                        )
+                        continue
+                    out.append((event.key, value, tracing.headers()))
+                    decided.append(done.decision)
             for (cause, disposition), n in Counter(
                 (d.cause, d.disposition) for d in decided
             ).items():
@@ -295,8 +304,8 @@ def create_app(settings: Settings) -> faust.App:
                 await asyncio.to_thread(sinks.record, decided)
             # Into the producer before the batch counts as processed: Faust's commit flushes
             # the producer, but not reliably its send_soon buffer (see store in the diff).
-            for key, value in out:
-                await send_direct(app, names.attributed, key, value, partition=None)
+            for key, value, carried in out:
+                await send_direct(app, names.attributed, key, value, None, carried)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
             BROKER_AWAY.back()
 

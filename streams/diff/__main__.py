@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from streams import logs, metrics
+from streams import logs, metrics, tracing
 from streams.diff.app import create_app
 from streams.settings import load_settings
 
@@ -13,6 +13,7 @@ def main() -> None:
     settings = load_settings()
     app = create_app(settings)
     metrics.serve("diff", settings.greenai_home, settings.worker_id)
+    tracing.configure("diff")
     logging = logs.dict_config("diff", settings.log_level)
     faust.Worker(
         app, loglevel=settings.log_level, logging_config=logging, quiet=True

@@ -34,8 +34,9 @@ import redis.asyncio as aioredis
 from aiokafka.structs import RecordMetadata
 from confluent_kafka import KafkaException
 from faust.types import TP
+from opentelemetry.trace import SpanKind
 
-from streams import metrics, reports
+from streams import metrics, reports, tracing
 from streams.avro import codec
 from streams.batches import SLOTS
 from streams.diff import metrics as measured
@@ -83,6 +84,7 @@ from streams.worker import (
 )
 
 log = logging.getLogger(__name__)
+TRACER = tracing.tracer(__name__)
 
 BREAK = codec("Break")
 MATCH = codec("Match")
@@ -154,18 +156,24 @@ def create_app(settings: Settings) -> faust.App:
             wakeups.set(Wakeup(key, partition, due[0], due[1]))
 
     async def send(
-        topic: str, key: bytes | None, value: bytes | None, partition: int | None = None
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        headers: tracing.Headers | None = None,
     ) -> asyncio.Future[RecordMetadata]:
-        return await send_direct(app, topic, key, value, partition)
+        return await send_direct(app, topic, key, value, partition, headers)
 
     async def publish(key: bytes, events: list[Event]) -> None:
+        carried = tracing.headers()  # the message's span: the break's trace goes on
         for event in events:
             if isinstance(event, Matched):
-                await send(names.matches, key, MATCH.encode(event.datum()))
+                await send(names.matches, key, MATCH.encode(event.datum()), None, carried)
                 measured.EVENTS.labels("MATCHED").inc()
             else:
                 datum = event.datum()
-                await send(names.breaks, event.brk.break_id.encode(), BREAK.encode(datum))
+                value = BREAK.encode(datum)
+                await send(names.breaks, event.brk.break_id.encode(), value, None, carried)
                 measured.EVENTS.labels(datum["status"]).inc()
 
     async def reject(where: str, raw: bytes | None, problem: Poison) -> None:
@@ -318,6 +326,21 @@ def create_app(settings: Settings) -> faust.App:
         await app.consumer.seek(tp, hole)
 
     async def handle(event: faust.EventT) -> None:
+        """One input message, in a span of the trace its producer started."""
+        message = event.message
+        with TRACER.start_as_current_span(
+            "diff.message",
+            context=tracing.context_of(message.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.destination.name": message.topic,
+                "messaging.destination.partition.id": str(message.partition),
+                "messaging.kafka.offset": message.offset,
+            },
+        ):
+            await apply_message(event)
+
+    async def apply_message(event: faust.EventT) -> None:
         """Apply one message's items in order, then write each key it changed, once."""
         message = event.message
         timers = message.topic == names.diff_timers

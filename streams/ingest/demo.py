@@ -11,7 +11,7 @@ import random
 import time
 from collections import deque
 
-from streams import logs
+from streams import logs, tracing
 from streams.database import load_recon
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
@@ -28,6 +28,7 @@ CORRECTED_SHARE = 0.3
 
 def main() -> None:
     logs.configure("demo-feed", "INFO")
+    tracing.configure("demo-feed")
     settings = load_settings()
     recon = load_recon(settings.database(), "trades")
     producer = SafeProducer(settings.kafka())

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from streams import tracing
 from streams.ingest.checkpoint import entry_name
 from streams.ingest.context import SourceContext
 from streams.ingest.files import RawRow, read_file, reader_for
@@ -48,6 +49,9 @@ def is_done(ctx: SourceContext, name: str, size: int, version: Any) -> bool:
     )
 
 
+TRACER = tracing.tracer(__name__)
+
+
 def ingest_file(
     ctx: SourceContext,
     path: Path,
@@ -65,6 +69,22 @@ def ingest_file(
     locations (default: its file name), ``version`` is the cheap change stamp kept for
     ``is_done``.
     """
+    with TRACER.start_as_current_span(
+        "ingest.file",
+        attributes={"recon": ctx.recon.name, "source": ctx.source, "file": path.name},
+    ):
+        return _ingest_file(ctx, path, label, identity, name, version, skip_done)
+
+
+def _ingest_file(
+    ctx: SourceContext,
+    path: Path,
+    label: str | None,
+    identity: str | None,
+    name: str | None,
+    version: Any,
+    skip_done: bool,
+) -> dict[str, Any] | None:
     started = time.perf_counter()
     identity = identity or str(path.absolute())
     name = name or file_entry(identity)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from streams import tracing
 from streams.avro import codec, source_record
 from streams.batches import DEFAULT_LIMITS, BatchCodec, Gatherer, Limits
 from streams.ingest.dead_letters import LOCATION_LIMIT, describe, one_line, printable, raw_text
@@ -112,7 +113,8 @@ class SourcePublisher:
         return row.kafka_key(self.recon.name), body
 
     def _send_batch(self, partition: int, bodies: list[bytes]) -> None:
-        self.producer.send(self.topics.records, None, self._records.encode(bodies), partition)
+        value = self._records.encode(bodies)
+        self.producer.send(self.topics.records, None, value, partition, tracing.headers())
 
     def send_batches(self) -> None:
         """Send every batch still gathering (the producer's flush calls this first)."""

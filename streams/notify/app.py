@@ -28,10 +28,11 @@ import psycopg
 from confluent_kafka import OFFSET_END, Consumer, Message, TopicPartition
 from psycopg_pool import AsyncConnectionPool
 
-from streams import dead_letter
+from streams import dead_letter, metrics
 from streams.avro import codec
 from streams.kafka import SafeProducer, client_config, mark_processed
 from streams.notify import channels, message, store
+from streams.notify import metrics as measured
 from streams.notify.config import NotifyConfig, SmtpConfig
 from streams.notify.subscriptions import Subscription
 from streams.notify.surges import SurgeWatch
@@ -156,6 +157,7 @@ class Notifier:
             except Exception as exc:  # fastavro raises EOFError, IndexError, TypeError...
                 self._dead_letter(where, m.value(), f"undecodable Alert: {exc!r}", "")
                 continue
+            measured.ALERTS.labels(alert["kind"], alert["severity"]).inc()
             for sub in subscriptions:
                 if sub.wants(alert):  # one delivery per subscriber and alert_id
                     todo.setdefault((sub.subscription_id, alert["alert_id"]), (sub, alert, where))
@@ -218,6 +220,7 @@ class Notifier:
         self, sub: Subscription, alert_id: str, attempt: int, outcome: store.Outcome, detail: str
     ) -> None:
         await self._db(store.attempted, sub.subscription_id, alert_id, attempt, outcome, detail)
+        measured.DELIVERIES.labels(sub.channel, outcome).inc()
 
     async def _active(self) -> list[Subscription]:
         async with self.pool.connection() as conn:
@@ -237,3 +240,4 @@ class Notifier:
             location=where, raw=raw, reason=reason, stage="notify", recon=recon
         )
         self.producer.send(self.topics.deadletter, where.encode(), value)
+        metrics.DEAD_LETTERS.labels("notify").inc()

@@ -196,8 +196,11 @@ def start_pipeline(
     diff_workers: int = 1,
     diff_env: dict[str, str] | None = None,
     bff_env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Pipeline:
-    env = isolated_env(servers, home, name)
+    """A pipeline of its own (topic prefix, schema, home): diff and attribution workers, the
+    sink and the BFF; ``env`` adds to every child's (and the command line's) environment."""
+    env = isolated_env(servers, home, name) | (env or {})
     ensure_topics(
         servers.kafka_bootstrap_servers,
         env["GREENAI_TOPIC_PREFIX"],
