@@ -72,6 +72,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   value: {{ .Values.logLevel | quote }}
 - name: GREENAI_METRICS_PORT
   value: {{ .Values.metricsPort | quote }}
+- name: GREENAI_METRICS_HOST
+  value: "0.0.0.0"
 - name: GREENAI_HOME
   value: /var/lib/greenai
 {{- with .Values.extraEnv }}
