@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from confluent_kafka import OFFSET_END, Consumer, Message, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, KafkaException, Message, TopicPartition
 from psycopg_pool import AsyncConnectionPool
 
 from streams import dead_letter, metrics
@@ -117,7 +117,12 @@ class Notifier:
             log.warning("no topic %s: dead-letter surges are not watched", topic)
             return
         wanted = [TopicPartition(topic, p, since) for p in metadata.partitions]
-        found = await asyncio.to_thread(consumer.offsets_for_times, wanted, 30)
+        # a broker just started may not have elected the partition's leader yet: wait
+        found = await until_done(
+            lambda: asyncio.to_thread(consumer.offsets_for_times, wanted, 30),
+            self.kafka,
+            (KafkaException,),
+        )
         consumer.assign(
             [
                 tp if tp.offset >= 0 else TopicPartition(topic, tp.partition, OFFSET_END)
