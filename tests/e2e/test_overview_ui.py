@@ -10,21 +10,8 @@ import subprocess
 from pathlib import Path
 
 from greenai.up import PROCESSES
+from tests.e2e.people import DATA, E2E, ROOT, person
 from tests.integration.pipeline import Pipeline
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "integration" / "data"
-E2E = ROOT / "frontend" / "e2e"
-PASSWORD = "a long and unusual passphrase"
-
-
-def person(pipeline: Pipeline, name: str, role: str) -> dict[str, str]:
-    with pipeline.http() as admin:
-        made = admin.post(
-            "/api/users", json={"username": name, "roles": [role], "password": PASSWORD}
-        )
-    assert made.status_code in (201, 409), made.text
-    return {"username": name, "password": PASSWORD}
 
 
 def test_overview_charts_schedule_and_csv_export(pipeline: Pipeline, tmp_path: Path) -> None:

@@ -9,21 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.e2e.people import DATA, E2E, ROOT, person
 from tests.integration.pipeline import Pipeline
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "integration" / "data"
-E2E = ROOT / "frontend" / "e2e"
-PASSWORD = "a long and unusual passphrase"
-
-
-def person(pipeline: Pipeline, name: str, role: str) -> dict[str, str]:
-    with pipeline.http() as admin:
-        made = admin.post(
-            "/api/users", json={"username": name, "roles": [role], "password": PASSWORD}
-        )
-    assert made.status_code in (201, 409), made.text
-    return {"username": name, "password": PASSWORD}
 
 
 def test_take_comment_propose_approve_and_see_it_closed_live(

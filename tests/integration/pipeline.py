@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,3 +237,15 @@ def wait_for_bff(pipeline: Pipeline, timeout: float = 90) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the BFF did not come up")
         time.sleep(0.3)
+
+
+def until(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    """``check()``'s first truthy answer, asked every quarter second; AssertionError naming
+    ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"timeout after {timeout:.0f}s: {what}")

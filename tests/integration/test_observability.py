@@ -6,8 +6,7 @@ JSON lines of one schema."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,13 @@ from greenai.localstack import ServerUrls
 from greenai.localstack import observability as observe
 from greenai.localstack.processes import ProcessGroup
 from greenai.up import PROCESSES
-from tests.integration.pipeline import Pipeline, start_pipeline
+from tests.integration.pipeline import Pipeline, start_pipeline, until
 from tests.integration.sse import SseRecorder
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 DATA = Path(__file__).resolve().parent / "data"
 SCHEMA = {"time", "level", "logger", "message", "process"}
-
-
-def until(check: Callable[[], Any], what: str, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timeout: {what}")
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +24,7 @@ from psycopg.rows import dict_row
 from greenai.localstack import ServerUrls
 from greenai.up import DEMO_RECON, PROCESSES
 from streams.ingest.synthetic import TradeGenerator
-from tests.integration.pipeline import Pipeline, start_pipeline
+from tests.integration.pipeline import Pipeline, start_pipeline, until
 from tests.integration.test_alert_subscribers import Receiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -54,16 +53,6 @@ class Ops:
 
     def greenai(self, *args: str, check: bool = True) -> Any:
         return self.pipeline.cli(*args, check=check)
-
-
-def until(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"timeout: {what}")
 
 
 @pytest.fixture(scope="module")
