@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -145,6 +146,7 @@ def run_stack(
             accounts = ensure_accounts(home)
             bff_port = settings.bff_port or free_port()
             env = children_env(urls, home, settings, bff_port, partitions)
+            shutil.rmtree(home / "metrics", ignore_errors=True)  # a past run's targets
             watching = observe.start(home, group) if observability else None
             if watching is not None:
                 env |= watching.env()  # every child sends its spans to Jaeger

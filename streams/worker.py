@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -15,7 +16,7 @@ import psycopg
 from streams.database import load_recons
 from streams.dead_letter import encode as dead_letter_message
 from streams.kafka_security import faust_credentials
-from streams.metrics import DEAD_LETTERS
+from streams.metrics import CONSUMER_LAG, DEAD_LETTERS
 from streams.recon import Recon
 from streams.retry import Backoff, Outage
 from streams.settings import Settings
@@ -235,6 +236,20 @@ async def dead_letter(
     log.warning("dead-lettered %s: %s", location, reason)
     await topic.send(key=location.encode(), value=value)
     DEAD_LETTERS.labels(stage).inc()
+
+
+def measure_lag(app: faust.App, processed: dict[Any, int]) -> None:
+    """Each assigned partition's messages not processed yet (``processed``: the last offset
+    handled, by partition), for Prometheus; a partition no longer assigned is forgotten."""
+    assigned = set(app.consumer.assignment())
+    for tp in assigned & set(processed):
+        high = app.consumer.highwater(tp)
+        if high is not None:
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - processed[tp] - 1))
+    for tp in set(processed) - assigned:
+        processed.pop(tp, None)
+        with contextlib.suppress(KeyError):
+            CONSUMER_LAG.remove(tp.topic, str(tp.partition))
 
 
 def topics(settings: Settings) -> Topics:

@@ -7,9 +7,8 @@ import argparse
 from pathlib import Path
 
 from greenai.client import Bff
-from streams import logs
+from streams import logs, metrics
 from streams.ingest.context import Connector, SourceContext, poll_forever
-from streams.ingest.metrics import serve
 from streams.recon import Recon, parse_duration
 from streams.settings import Settings
 
@@ -41,11 +40,18 @@ def cmd_file(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _long_running(
-    args: argparse.Namespace, ctx: SourceContext, connector: Connector, interval: float
+    args: argparse.Namespace,
+    settings: Settings,
+    ctx: SourceContext,
+    connector: Connector,
+    interval: float,
 ) -> int:
-    logs.configure(f"connector:{args.recon}/{args.source}", "INFO")
-    if args.metrics_port is not None:
-        serve(args.metrics_port, args.metrics_addr)
+    process = f"connector-{args.recon}-{args.source}"
+    logs.configure(process, "INFO")
+    if not args.once or args.metrics_port is not None:  # scraped like every process
+        metrics.serve(
+            process, settings.greenai_home, port=args.metrics_port, host=args.metrics_addr
+        )
     with ctx.store.exclusive("connector"):
         poll_forever(ctx, connector, interval, args.once)
     return 0
@@ -64,7 +70,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         done_marker=args.done_marker,
         settle=parse_duration(args.settle).total_seconds(),
     )
-    return _long_running(args, ctx, watch, parse_duration(args.interval).total_seconds())
+    return _long_running(args, settings, ctx, watch, parse_duration(args.interval).total_seconds())
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,7 +79,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     ctx = _context(args, settings)
     block = ctx.recon.sources[args.source].connector
     config = parse_connector(block, f"{args.recon}.sources.{args.source}.connector")
-    return _long_running(args, ctx, config.build(), config.interval)
+    return _long_running(args, settings, ctx, config.build(), config.interval)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -51,6 +51,7 @@ from streams.worker import (
     crash_only,
     dead_letter,
     make_app,
+    measure_lag,
     send_direct,
     topics,
 )
@@ -259,6 +260,7 @@ def create_app(settings: Settings) -> faust.App:
     engine = Engine()
     keeper = ModelKeeper(settings, engine)
     sinks = Sinks(settings, dead_topic, alerts_topic)
+    processed: dict[Any, int] = {}  # the last offset processed, by partition (the lag)
 
     @app.agent(breaks)
     @crash_only
@@ -306,6 +308,8 @@ def create_app(settings: Settings) -> faust.App:
             # the producer, but not reliably its send_soon buffer (see store in the diff).
             for key, value, carried in out:
                 await send_direct(app, names.attributed, key, value, None, carried)
+            for event in events:
+                processed[event.message.tp] = event.message.offset
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
             BROKER_AWAY.back()
 
@@ -336,6 +340,7 @@ def create_app(settings: Settings) -> faust.App:
     async def reload_recons() -> None:
         await recons.refresh()
         BROKER_AWAY.back()
+        measure_lag(app, processed)
 
     return app
 

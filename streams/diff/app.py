@@ -20,7 +20,6 @@ goes on. Crash safety on redelivery is :mod:`streams.diff.stored`'s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -36,7 +35,7 @@ from confluent_kafka import KafkaException
 from faust.types import TP
 from opentelemetry.trace import SpanKind
 
-from streams import metrics, reports, tracing
+from streams import reports, tracing
 from streams.avro import codec
 from streams.batches import SLOTS
 from streams.diff import metrics as measured
@@ -81,6 +80,9 @@ from streams.worker import (
     make_app,
     send_direct,
     topics,
+)
+from streams.worker import (
+    measure_lag as worker_lag,
 )
 
 log = logging.getLogger(__name__)
@@ -421,17 +423,9 @@ def create_app(settings: Settings) -> faust.App:
         BROKER_AWAY.back()
 
     def measure_lag() -> None:
-        """Each assigned input partition's messages not processed yet (for Prometheus)."""
-        assigned = {tp for tp in app.consumer.assignment() if tp.topic in inputs.topics}
-        for tp in assigned:
-            high = app.consumer.highwater(tp)
-            if high is not None and tp in processed:
-                lag = max(0, high - processed[tp] - 1)
-                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
-        for tp in set(processed) - assigned:
-            processed.pop(tp, None)
-            with contextlib.suppress(KeyError):
-                metrics.CONSUMER_LAG.remove(tp.topic, str(tp.partition))
+        """The inputs' lag and the open windows, for Prometheus."""
+        worker_lag(app, processed)
+        assigned = app.consumer.assignment()
         windows = [wakeups.windows_in(tp.partition) for tp in assigned if tp.topic == names.records]
         measured.OPEN_WINDOWS.set(sum(windows))
 

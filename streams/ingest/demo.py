@@ -11,7 +11,7 @@ import random
 import time
 from collections import deque
 
-from streams import logs, tracing
+from streams import logs, metrics, tracing
 from streams.database import load_recon
 from streams.ingest.files import RawRow
 from streams.ingest.publisher import SourcePublisher
@@ -30,6 +30,7 @@ def main() -> None:
     logs.configure("demo-feed", "INFO")
     tracing.configure("demo-feed")
     settings = load_settings()
+    metrics.serve("demo-feed", settings.greenai_home)  # the ingest metrics of a connector
     recon = load_recon(settings.database(), "trades")
     producer = SafeProducer(settings.kafka())
     topics = Topics(settings.topic_prefix)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Counter, Gauge, start_http_server
+from prometheus_client import Counter, Gauge
 
 LABELS = ("recon", "source")
 READ = Counter("greenai_ingest_rows_read", "Rows read from the source", LABELS)
@@ -53,8 +53,3 @@ class SourceMetrics:
 
     def pass_complete(self) -> None:
         self._complete_at = self._pass_started
-
-
-def serve(port: int, addr: str = "127.0.0.1") -> None:
-    """Expose ``/metrics`` on ``addr:port`` from a daemon thread."""
-    start_http_server(port, addr=addr)

@@ -25,6 +25,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,11 +36,13 @@ from psycopg_pool import AsyncConnectionPool
 from streams import alerts, commands
 from streams.commands import Target
 from streams.database import load_recons
+from streams.domain.vocabulary import CAUSES
 from streams.domain.workflow import Action, Command
 from streams.domain.workflow_rules import WorkflowRules, ageing_bucket
 from streams.kafka import SafeProducer
 from streams.recon import Recon
 from streams.retry import Outage
+from streams.scheduler import metrics as measured
 from streams.scheduler import plan
 from streams.scheduler.clock import Clock
 from streams.scheduler.config import SchedulerConfig
@@ -100,6 +103,7 @@ class Scheduler:
             config.sla_seconds, config.ageing_seconds, config.retention_cron
         )
         self.started = clock.now()
+        self.gauged = float("-inf")
         self.outage = Outage("PostgreSQL (scheduler)", log)
         self.actions: dict[str, Callable[[plan.Job, datetime], Awaitable[str]]] = {
             "cutoff": self.cutoff,
@@ -144,6 +148,8 @@ class Scheduler:
                 await self.run_job(job, slot)
         async with self.pool.connection() as conn:
             asked = await schedule.pending_requests(conn)
+        if time.monotonic() - self.gauged >= self.config.gauge_seconds:
+            await self.gauge(now)
         for request in asked:
             wanted = jobs.get(request["job"])
             await self.run_job(wanted, request["requested_at"], request, name=request["job"])
@@ -178,8 +184,14 @@ class Scheduler:
                 )
                 if run_id is None:
                     return
+                started = time.perf_counter()
                 ok, detail = await self._outcome(job, name, slot)
                 await schedule.finish_run(conn, run_id, ok, detail, self.clock.now())
+                kind = job.kind if job else "unknown"
+                measured.RUNS.labels(kind, "OK" if ok else "FAILED").inc()
+                measured.RUN_SECONDS.labels(kind).observe(time.perf_counter() - started)
+                if ok:
+                    measured.LAST_SUCCESS.labels(name).set(time.time())
             finally:
                 await schedule.unlock(conn, name)
 
@@ -197,6 +209,29 @@ class Scheduler:
             return False, f"{type(exc).__name__}: {exc}"[:500]
         log.info("%s: %s", name, detail)
         return True, detail
+
+    async def gauge(self, now: datetime) -> None:
+        """Each recon's state now, as the dashboards show it (today: its local day). Every
+        known label starts at 0, so that a first increase shows."""
+        self.gauged = time.monotonic()
+        for name, recon in self.recons.items():
+            found = await recon_stats(self.pool, recon, 1, now)
+            today, open_ = found["days"][-1], found["open"]
+            for bucket, n in open_["by_bucket"].items():
+                measured.OPEN_BREAKS.labels(name, bucket).set(n)
+            for cause in (*CAUSES, "UNATTRIBUTED"):  # a cause that cleared reads 0
+                measured.BY_CAUSE.labels(name, cause).set(open_["by_cause"].get(cause, 0))
+            measured.OVERDUE.labels(name).set(open_["overdue"])
+            measured.OPENED_TODAY.labels(name).set(today["opened"])
+            rates = (
+                (measured.MATCH_RATE, today["match_rate"]),
+                (measured.AUTO_CLOSE_RATE, today["auto_close_rate"]),
+                (measured.SETTLE_HOURS, today["mean_hours_to_settle"]),
+            )
+            for gauge, value in rates:
+                gauge.labels(name).set(float("nan") if value is None else value)
+            measured.SLA_BREACHES.labels(name).inc(0)
+            measured.ESCALATIONS.labels(name).inc(0)
 
     # -- the jobs ------------------------------------------------------------------------
 
@@ -262,6 +297,7 @@ class Scheduler:
                 )
             )
         await asyncio.to_thread(self._publish, escalations, sent)
+        measured.ESCALATIONS.labels(recon.name).inc(len(escalations))
         return (
             f"escalated {len(escalations)} of {len(unsettled)} unsettled; end-of-day snapshot "
             f"of {day} stored"
@@ -339,6 +375,8 @@ class Scheduler:
         ]
         if raised:
             await asyncio.to_thread(self._publish, [], raised)
+        for b in overdue:
+            measured.SLA_BREACHES.labels(b["recon"]).inc()
         return f"{len(raised)} breaks newly overdue"
 
     async def ageing(self, job: plan.Job, slot: datetime) -> str:

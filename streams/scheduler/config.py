@@ -9,6 +9,7 @@ class SchedulerConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GREENAI_SCHEDULER_", extra="ignore")
 
     tick_seconds: float = 1.0  # how often due jobs and asked-for runs are looked for
+    gauge_seconds: float = 30.0  # how often each recon's state is measured for Prometheus
     sla_seconds: int = 60  # how often newly overdue breaks are looked for
     ageing_seconds: int = 900  # how often each recon's ageing is kept
     retention_cron: str = "0 2 * * *"  # when old snapshots and runs are forgotten (UTC)

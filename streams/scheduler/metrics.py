@@ -13,7 +13,7 @@ RUN_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800),
 )
 LAST_SUCCESS = Gauge(
-    "greenai_scheduler_last_success_timestamp_seconds", "When each job last ran OK", ["job"]
+    "greenai_scheduler_last_success_timestamp_seconds", "When each job last ran OK", ["task"]
 )
 SLA_BREACHES = Counter("greenai_sla_breaches", "Breaks that went past their due date", ["recon"])
 ESCALATIONS = Counter("greenai_escalations", "Breaks escalated at a cut-off", ["recon"])
