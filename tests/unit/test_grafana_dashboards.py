@@ -6,6 +6,7 @@ files name. tests/integration/test_dashboards.py runs every query against a real
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,21 @@ def test_docker_compose_prometheus_loads_the_rules() -> None:
     # ... and here (promtool check config checks them in `make lint`)
     here = sorted(p.resolve() for p in (monitoring.ROOT / "infra/compose").glob(pattern))
     assert here == monitoring.RULES
+
+
+def test_every_prometheus_setup_labels_each_target_with_its_process(tmp_path: Path) -> None:
+    """The rules and dashboards group by `process` (and `worker` where there is one): the
+    local stack's discovery files, docker-compose's Prometheus and the chart's ServiceMonitor
+    all give it."""
+    from streams import metrics
+
+    metrics._announce(tmp_path, "diff", "2", "127.0.0.1", 9999)
+    (target,) = json.loads((tmp_path / "metrics" / "diff-2.json").read_text())
+    assert target["labels"] == {"process": "diff", "worker": "2"}
+    compose = yaml.safe_load((monitoring.ROOT / "infra/compose/prometheus.yml").read_text())
+    (greenai,) = [j for j in compose["scrape_configs"] if j["job_name"] == "greenai"]
+    assert "process" in {r["target_label"] for r in greenai["relabel_configs"]}
+    rendered = checks.render(["--set", "serviceMonitor.enabled=true"])
+    (monitor,) = [d for d in yaml.safe_load_all(rendered) if d and d["kind"] == "ServiceMonitor"]
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert {r["targetLabel"] for r in endpoint["relabelings"]} >= {"process", "worker"}
