@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,7 +29,7 @@ from streams.kafka import SafeProducer
 from streams.keys import recon_key_bytes
 from streams.topics import Topics
 from tests import monitoring
-from tests.integration.pipeline import ROOT, Pipeline, start_pipeline
+from tests.integration.pipeline import ROOT, Pipeline, start_pipeline, until
 from tests.integration.sse import SseRecorder
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -64,16 +64,6 @@ by_name = {q.name: q for q in monitoring.queries()}
 
 def reads_unset(expr: str) -> bool:
     return bool(monitoring.metric_names(expr)[0] & NOT_SET_YET)
-
-
-def until(check: Callable[[], Any], what: str, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timeout: {what}")
 
 
 class Webhook:
