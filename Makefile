@@ -78,7 +78,8 @@ lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json system tools
 	@cd frontend && npm run --silent lint
 	$(PY) deploy/checks.py
 
-# helm lint, helm template | kubeconform, actionlint, docker-compose config, dockerfilelint
+# helm lint, helm template | kubeconform, actionlint, docker-compose config, dockerfilelint,
+# promtool check rules and promtool test rules (infra/prometheus)
 lint-deploy: system tools
 	$(PY) deploy/checks.py
 

@@ -9,6 +9,9 @@
                   proxy; no Docker engine is needed to load and validate the file), with and
                   without the demo profile; promtool check config on its Prometheus file
     dockerfile    dockerfilelint (npm) on the Dockerfile
+    prometheus-rules
+                  promtool check rules on infra/prometheus/*.rules.yml, and promtool test rules
+                  on their unit tests, infra/prometheus/tests/*.yml
 
 The tools come from ``make install`` (.tools/, promtool from Debian's prometheus package).
 A missing tool is a failure with one line that says so, never a skip.
@@ -45,6 +48,8 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERFILELINT = TOOLS / "npm" / "node_modules" / ".bin" / "dockerfilelint"
 WORKFLOWS = ROOT / ".github" / "workflows"
+PROMETHEUS = ROOT / "infra" / "prometheus"
+RULES_FOUND = re.compile(r"SUCCESS: (\d+) rules found")
 SUMMARY = re.compile(r"Valid: (\d+), Invalid: (\d+), Errors: (\d+), Skipped: (\d+)")
 
 
@@ -143,12 +148,25 @@ def dockerfile() -> str:
     return "dockerfilelint: no issue"
 
 
+def prometheus_rules() -> str:
+    rules = sorted(str(p.relative_to(ROOT)) for p in PROMETHEUS.glob("*.rules.yml"))
+    tests = sorted(str(p.relative_to(ROOT)) for p in (PROMETHEUS / "tests").glob("*.yml"))
+    if not rules or not tests:
+        raise CheckFailed(f"no rules, or no tests of them, in {PROMETHEUS.relative_to(ROOT)}")
+    promtool = tool("promtool")
+    checked = run([promtool, "check", "rules", *rules])
+    run([promtool, "test", "rules", *tests])
+    found = sum(int(n) for n in RULES_FOUND.findall(checked))
+    return f"promtool check rules: {found} rules; promtool test rules: {len(tests)} files"
+
+
 CHECKS: dict[str, Callable[[], str]] = {
     "helm-lint": helm_lint,
     "kubeconform": kubeconform_chart,
     "actionlint": actionlint,
     "compose": compose,
     "dockerfile": dockerfile,
+    "prometheus-rules": prometheus_rules,
 }
 
 
