@@ -38,32 +38,7 @@ TRADES = 150
 POISON = 3
 LABELLED = 2
 SCRAPE = observe.SCRAPE_SECONDS
-# Defined in streams/scheduler/metrics.py, never set by the scheduler (streams/scheduler/app.py
-# does not use them yet): the panels that read them can show nothing. Strict: once the
-# scheduler sets them, these tests pass, fail as XPASS, and the names go from this set. (The
-# run breaches no SLA: greenai_sla_breaches_total{recon} shows only if the scheduler starts
-# it at 0 for each recon, as a labelled counter should be.)
-NOT_SET_YET = {
-    "greenai_scheduler_runs_total",
-    "greenai_scheduler_last_success_timestamp_seconds",
-    "greenai_sla_breaches_total",
-    "greenai_escalations_total",
-    "greenai_recon_open_breaks",
-    "greenai_recon_open_breaks_by_cause",
-    "greenai_recon_overdue_breaks",
-    "greenai_recon_match_rate",
-    "greenai_recon_auto_close_rate",
-    "greenai_recon_breaks_opened_today",
-    "greenai_recon_mean_hours_to_settle",
-}
-UNSET = pytest.mark.xfail(
-    strict=True, reason="the scheduler does not set its metrics (streams/scheduler/metrics.py)"
-)
 by_name = {q.name: q for q in monitoring.queries()}
-
-
-def reads_unset(expr: str) -> bool:
-    return bool(monitoring.metric_names(expr)[0] & NOT_SET_YET)
 
 
 class Webhook:
@@ -98,7 +73,12 @@ def watched(
     try:
         found = observe.start(home, group)
         running = start_pipeline(servers, home, "dash", env=found.env())
-        running.start("scheduler", PROCESSES["scheduler"], GREENAI_SCHEDULER_SLA_SECONDS="5")
+        running.start(
+            "scheduler",
+            PROCESSES["scheduler"],
+            GREENAI_SCHEDULER_SLA_SECONDS="5",
+            GREENAI_SCHEDULER_GAUGE_SECONDS="2",
+        )
         running.start("notify", PROCESSES["notify"])
         try:
             yield running, found
@@ -205,7 +185,7 @@ def answers(
             for q in monitoring.queries()
         }
         learned = query(found.prometheus, f"greenai_attribution_model_labels >= {LABELLED}")
-        waiting = [n for n, r in got.items() if not r and not reads_unset(by_name[n].expr)]
+        waiting = [n for n, r in got.items() if not r]
         if (learned and not waiting and not short_of(got)) or time.monotonic() > deadline:
             return got
         time.sleep(SCRAPE)
@@ -213,10 +193,7 @@ def answers(
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(q.name, id=q.name, marks=[UNSET] if reads_unset(q.expr) else [])
-        for q in monitoring.queries()
-    ],
+    [pytest.param(q.name, id=q.name) for q in monitoring.queries()],
 )
 def test_every_panel_query_returns_series(
     name: str, answers: dict[str, list[dict[str, Any]]]
@@ -232,7 +209,6 @@ def test_every_panel_query_returns_series(
             stem,
             *v,
             id=f"{stem}/${v[0]}",
-            marks=[UNSET] if reads_unset(v[1]) else [],
         )
         for stem, b in monitoring.dashboards().items()
         for v in monitoring.variable_queries(b)
