@@ -152,9 +152,12 @@ def test_every_break_is_attributed_and_every_decision_recorded(
         assert b["cause"] and 0 < b["confidence"] <= 1 and b["explanation"]
         assert b["disposition"] in {"AUTO_CLOSE", "QUEUE", "ESCALATE"} and 1 <= b["priority"] <= 5
     decided = _sql(stack, "SELECT break_id, version, disposition, decided_by FROM decisions")
-    assert {(d["break_id"], d["version"]) for d in decided} == {
-        (b["break_id"], b["version"]) for b in breaks
+    # every version attributed has its decision (a slow machine may see a key MISSING before
+    # its second file arrives: that break then has a version 2, and two decisions)
+    assert {(b["break_id"], b["version"]) for b in breaks} <= {
+        (d["break_id"], d["version"]) for d in decided
     }
+    assert {d["break_id"] for d in decided} == {b["break_id"] for b in breaks}
     assert {d["decided_by"] for d in decided} == {"model"}
     first = _sql(stack, "SELECT * FROM model_versions ORDER BY version LIMIT 1")[0]
     assert (first["feedback_offset"], first["labels_seen"], first["river_version"]) == (
@@ -252,7 +255,7 @@ def test_the_api_label_reverses_an_automatic_decision(
     assert outcome["disposition"] in {"QUEUE", "ESCALATE"}
     stored = stack.api(f"/api/breaks/{target}")
     assert (stored["cause"], stored["disposition"]) == ("FAT_FINGER", outcome["disposition"])
-    (decision,) = stack.api(f"/api/breaks/{target}/decisions")
+    decision = _current_decision(stack, target)
     assert decision["reversed_by"] == "ana" and decision["reversed_to"] == outcome["disposition"]
 
     reversed_again = bo.post(
@@ -260,10 +263,19 @@ def test_the_api_label_reverses_an_automatic_decision(
         json={"disposition": "ESCALATE", "reason": "client complained"},
     ).json()
     assert reversed_again["disposition"] == "ESCALATE"
-    (decision,) = stack.api(f"/api/breaks/{target}/decisions")
+    decision = _current_decision(stack, target)
     assert (decision["reversed_by"], decision["reversal_reason"]) == ("bo", "client complained")
     assert ana.post("/api/breaks/b-nope/label", json={"cause": "FEE"}).status_code == 404
     assert ana.post(f"/api/breaks/{target}/label", json={"cause": "NOPE"}).status_code == 422
+
+
+def _current_decision(stack: Pipeline, break_id: str) -> dict[str, Any]:
+    """The decision of the break's current version (a slow run may have decided an older)."""
+    version = stack.api(f"/api/breaks/{break_id}")["version"]
+    (decision,) = [
+        d for d in stack.api(f"/api/breaks/{break_id}/decisions") if d["version"] == version
+    ]
+    return decision
 
 
 def _analyst(stack: Pipeline, name: str) -> httpx.Client:
