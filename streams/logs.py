@@ -117,8 +117,9 @@ def dict_config(
             }
         },
         "root": {"level": number, "handlers": ["default"]},
-        # every request is timed in the metrics; a log line each is noise (health checks!)
-        "loggers": {"uvicorn.access": {"level": "WARNING"}},
+        # every request is timed in the metrics; a log line each is noise (health checks!),
+        # and a command's own HTTP calls are not its output
+        "loggers": {name: {"level": "WARNING"} for name in ("uvicorn.access", "httpx", "httpcore")},
     }
 
 

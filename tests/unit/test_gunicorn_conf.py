@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 from gunicorn.config import Config
 
-import bff.gunicorn_conf
+
+@pytest.fixture(autouse=True)
+def environment_restored() -> Iterator[None]:
+    """The module sets PROMETHEUS_MULTIPROC_DIR for gunicorn's workers: left set, every process
+    the later tests start would expose that shared directory's metrics instead of its own."""
+    saved = dict(os.environ)
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[ModuleType, Config]:
@@ -19,7 +29,7 @@ def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[ModuleType, Confi
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    module = importlib.reload(bff.gunicorn_conf)
+    module = importlib.reload(importlib.import_module("bff.gunicorn_conf"))
     config = Config()
     for name, value in vars(module).items():
         if name in config.settings:
@@ -48,6 +58,11 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.bind == ["127.0.0.1:8000"]  # the BFF's own default address
     assert config.workers == len(os.sched_getaffinity(0))
     assert config.graceful_timeout == 30
+
+
+def test_the_workers_share_one_metrics_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    load(monkeypatch)
+    assert os.path.isdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
 def test_an_ipv6_address_is_bracketed(monkeypatch: pytest.MonkeyPatch) -> None:
