@@ -25,6 +25,8 @@ def test_random_kills_and_server_restarts_lose_double_and_stick_nothing(
         assert set(report.server_restarts) == servers
         kinds = {b["kind"] for b in pipeline.breaks()}
         statuses = {b["status"] for b in pipeline.breaks()}
-        assert kinds == {"MISMATCH", "MISSING", "DUPLICATE"} and statuses == {"OPEN", "RESOLVED"}
+        assert kinds == {"MISMATCH", "MISSING", "DUPLICATE"}
+        # CLOSED where the model's AUTO_CLOSE disposition closed a break (auto:<cause>)
+        assert {"OPEN", "RESOLVED"} <= statuses <= {"OPEN", "RESOLVED", "CLOSED"}
     finally:
         pipeline.group.stop_all()
