@@ -108,12 +108,17 @@ def _alone(measure: Callable[[int, str], Any], keys: int, shape: str) -> Any:
         return pool.submit(measure, keys, shape).result()
 
 
+def resident_bytes(keys: int, shape: str = "batched") -> float:
+    """Resident bytes per key of an index of ``keys`` keys, measured in a fresh process."""
+    return float(_alone(resident_bytes_per_key, keys, shape))
+
+
 def run(keys: int = 1_000_000) -> dict[str, Any]:
     figures: dict[str, Any] = {"keys": keys}
     for shape in SHAPES:
         figures[shape] = {
             "bytes_per_key": round(_alone(traced_bytes_per_key, keys, shape)),
-            "resident_bytes_per_key": round(_alone(resident_bytes_per_key, keys, shape)),
+            "resident_bytes_per_key": round(resident_bytes(keys, shape)),
             **_alone(cpu_us_per_key, keys, shape),
         }
     return figures
