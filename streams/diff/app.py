@@ -58,6 +58,7 @@ from streams.diff.lifecycle import (
     current_event,
     on_timer,
 )
+from streams.diff.store_budget import store_options
 from streams.diff.stored import RECORDS, TIMERS, Stored
 from streams.diff.wakeups import Wakeup, WakeupIndex
 from streams.kafka import committed_offsets
@@ -110,7 +111,17 @@ def create_app(settings: Settings) -> faust.App:
     app = make_app(settings, "diff")
     inputs = app.topic(names.records, names.diff_timers, key_type=bytes, value_type=bytes)
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
-    table = cast(faust.Table, app.Table("state", default=None, key_type=bytes, value_type=bytes))
+    partitions = int(app.conf.topic_partitions)
+    table = cast(
+        faust.Table,
+        app.Table(
+            "state",
+            default=None,
+            key_type=bytes,
+            value_type=bytes,
+            options=store_options(partitions),
+        ),
+    )
     changelog = table.changelog_topic.get_topic_name()
     recons = ReconRegistry(settings.database())
     redis = aioredis.from_url(settings.redis(), socket_timeout=2, socket_connect_timeout=2)
@@ -120,7 +131,6 @@ def create_app(settings: Settings) -> faust.App:
     order = DeliveryOrder()
     holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
-    partitions = int(app.conf.topic_partitions)
 
     def remember(
         key: bytes,
