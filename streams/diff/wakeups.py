@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 COMPACT_SLACK = 1024  # stale entries tolerated in a partition beyond its live keys
-PARTITION_BITS = 16
+PARTITION_BITS = 16  # a wake-up names one of 65,536 partitions at most
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -73,8 +73,8 @@ def when(at: datetime, window: bool, partition: int) -> int:
 def unpack(code: int) -> tuple[datetime, bool, int]:
     """The moment, kind and partition of :func:`when`'s ``int``."""
     partition = code & ((1 << PARTITION_BITS) - 1)
-    kind = code >> PARTITION_BITS
-    return EPOCH + (kind >> 1) * MICROSECOND, bool(kind & 1), partition
+    moment = code >> PARTITION_BITS
+    return EPOCH + (moment >> 1) * MICROSECOND, bool(moment & 1), partition
 
 
 @dataclass
