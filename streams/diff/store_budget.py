@@ -10,7 +10,7 @@ in RocksDB's files (and the page cache), for the CPU of more flushes and compact
 (figures in docs/benchmarks.md).
 
 >>> store_options(12)
-{'write_buffer_size': 5592405, 'block_cache_size': 8388608}
+{'write_buffer_size': 5592405, 'block_cache_size': 2796202}
 >>> store_options(1000)["write_buffer_size"] == SMALLEST
 True
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 MIB = 1 << 20
 WRITE_BUFFERS = 64 * MIB  # the memtables of all the partitions' stores together
-BLOCK_CACHE = 96 * MIB  # their block caches together
+BLOCK_CACHE = 32 * MIB  # their block caches together
 SMALLEST = 1 * MIB  # per store, however many partitions there are
 
 
