@@ -261,6 +261,7 @@ def open_key_state(servers: ServerUrls, keys: int = 1_000_000) -> dict[str, Any]
     warm_up = keys // 100
     try:
         run.start("diff")
+        time.sleep(8)  # let the worker join its group
         run.publish(ledger_only[:warm_up])
         wait_settled(lambda: measure(run.settings, count_windows=False), timeout=600)
         pid = run.group.pids["diff"]
