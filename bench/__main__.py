@@ -26,6 +26,9 @@ def main() -> None:
     parser.add_argument(
         "--backlog-records", type=int, default=1_000_000, help="records replayed from a backlog"
     )
+    parser.add_argument(
+        "--open-keys", type=int, default=1_000_000, help="keys waiting for a match (memory)"
+    )
     parser.add_argument("--ingest-rows", type=int, default=200_000)
     parser.add_argument("--core-pairs", type=int, default=5000, help="trade pairs (pure diff)")
     args = parser.parse_args()
@@ -37,7 +40,12 @@ def main() -> None:
             ingest.run(servers.kafka_bootstrap_servers, args.ingest_rows),
         )
         _section("attribution: breaks/s per worker", attribution.run(servers=servers))
-        figures = pipeline.run(servers, args.records, backlog_records=args.backlog_records)
+        figures = pipeline.run(
+            servers,
+            args.records,
+            backlog_records=args.backlog_records,
+            open_keys=args.open_keys,
+        )
         _section("pipeline: ingest -> diff -> attribution -> PostgreSQL", figures)
     final = {k: figures[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}
     final["core_us_per_record"] = diff_core["core_us_per_record"]

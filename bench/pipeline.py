@@ -2,10 +2,10 @@
 beside a bare confluent-kafka consume -> produce loop over the same records on the same broker.
 
 Also: each stage's CPU per record, latency from publish to stored break (p50, p99) at several
-offered rates, one diff worker against two on the same records (with identical breaks), diff
-state per million open keys, a backlog of a million records drained from scratch (what a
-replay of a week costs), and datacompy (pandas) comparing the same two datasets as a batch
-reference.
+offered rates, one diff worker against two on the same records (with identical breaks), the
+diff worker's memory per open key at a million open keys (the wake-up index measured alone
+beside it), a backlog of a million records drained from scratch (what a replay of a week
+costs), and datacompy (pandas) comparing the same two datasets as a batch reference.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import psycopg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench import wakeups
 from greenai.localstack import ProcessGroup, ServerUrls
 from greenai.localstack.ports import free_port
 from greenai.up import PROCESSES
@@ -247,32 +248,41 @@ def datacompy_reference(pairs: list[TradePair], recon: Recon) -> float:
     return (len(ledger) + len(custody)) / (time.perf_counter() - started)
 
 
-def open_key_state(servers: ServerUrls, keys: int = 50_000) -> dict[str, float]:
-    """Diff worker memory (RSS) and RocksDB bytes per million keys waiting for a match."""
+def open_key_state(servers: ServerUrls, keys: int = 1_000_000) -> dict[str, Any]:
+    """Diff worker memory per key waiting for a match, at ``keys`` open keys: the growth of
+    its resident set (from after a warm-up of 1% of the keys), beside the wake-up index
+    alone on as many keys (``bench.wakeups``, in a process of its own); RocksDB's files; the
+    worker's CPU per record while it took them in."""
     run = Run(servers, "openkeys", match_window="1h")
+    generator = TradeGenerator(seed=5, break_rate=0)
+    ledger_only = [
+        TradePair(p.trade_id, None, p.ledger, []) for p in (generator.pair() for _ in range(keys))
+    ]
+    warm_up = keys // 100
     try:
         run.start("diff")
-        time.sleep(8)
-        pid = run.group.pids["diff"]
-        before = _rss(pid)
-        generator = TradeGenerator(seed=5, break_rate=0)
-        run.publish(
-            [
-                TradePair(p.trade_id, None, p.ledger, [])
-                for p in (generator.pair() for _ in range(keys))
-            ]
-        )
+        time.sleep(8)  # let the worker join its group
+        run.publish(ledger_only[:warm_up])
         wait_settled(lambda: measure(run.settings, count_windows=False), timeout=600)
+        pid = run.group.pids["diff"]
+        before, busy = _rss(pid), _cpu_seconds(pid)
+        run.publish(ledger_only[warm_up:])
+        wait_settled(lambda: measure(run.settings, count_windows=False), timeout=3600)
         time.sleep(2)
-        grown = _rss(pid) - before
+        grown, busy = _rss(pid) - before, _cpu_seconds(pid) - busy
         disk = sum(f.stat().st_size for f in (run.home / "state").rglob("*") if f.is_file())
-        scale = 1_000_000 / keys
-        return {
-            "rss_mib_per_million_open_keys": round(grown * scale / 2**20),
-            "rocksdb_mib_per_million_open_keys": round(disk * scale / 2**20),
-        }
     finally:
         run.stop()
+    opened = keys - warm_up
+    index = wakeups.resident_bytes(keys, "batched")
+    return {
+        "open_keys": keys,
+        "rss_bytes_per_open_key": round(grown / opened),
+        "wakeup_index_bytes_per_open_key": round(index),
+        "rest_bytes_per_open_key": round(grown / opened - index),
+        "rocksdb_disk_bytes_per_open_key": round(disk / keys),
+        "diff_cpu_us_per_open_key": round(busy * 1e6 / opened, 1),
+    }
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -425,6 +435,7 @@ def run(
     records: int = 200_000,
     break_rate: float = 0.1,
     backlog_records: int = 1_000_000,
+    open_keys: int = 1_000_000,
 ) -> dict[str, Any]:
     pairs = _pairs(records, break_rate)
     total = sum(len(p.ledger) + len(p.custody) for p in pairs)
@@ -437,7 +448,7 @@ def run(
     figures["datacompy_batch_rps"] = round(datacompy_reference(pairs, figures.pop("recon")))
     figures |= latency_by_rate(servers, LATENCY_RATES)
     figures |= scaling(servers, min(records, 60_000))
-    figures |= open_key_state(servers)
+    figures |= open_key_state(servers, open_keys)
     figures |= backlog(servers, backlog_records)
     figures |= {
         "baseline_rps": round(baseline_rps),
@@ -451,4 +462,5 @@ if __name__ == "__main__":
 
     with bench_servers() as urls:
         result = run(urls, records=int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)
+    print(json.dumps({k: v for k, v in result.items() if "open_key" in k}))
     print(json.dumps({k: result[k] for k in ("pipeline_rps", "baseline_rps", "ratio")}))

@@ -6,10 +6,12 @@ import faust
 
 from streams import logs, metrics, tracing
 from streams.diff.app import create_app
+from streams.heap import fix_mmap_threshold
 from streams.settings import load_settings
 
 
 def main() -> None:
+    fix_mmap_threshold()  # before the table and the consumer allocate
     settings = load_settings()
     app = create_app(settings)
     metrics.serve("diff", settings.greenai_home, settings.worker_id)

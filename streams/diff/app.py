@@ -64,6 +64,7 @@ from streams.diff.lifecycle import (
     current_event,
     on_timer,
 )
+from streams.diff.store_budget import store_options
 from streams.diff.stored import COMMANDS, RECORDS, TIMERS, Stored
 from streams.diff.wakeups import Wakeup, WakeupIndex
 from streams.domain.workflow import Refused
@@ -125,7 +126,17 @@ def create_app(settings: Settings) -> faust.App:
         names.records, names.diff_timers, names.commands, key_type=bytes, value_type=bytes
     )
     dead_topic = app.topic(names.deadletter, key_type=bytes, value_type=bytes)
-    table = cast(faust.Table, app.Table("state", default=None, key_type=bytes, value_type=bytes))
+    partitions = int(app.conf.topic_partitions)
+    table = cast(
+        faust.Table,
+        app.Table(
+            "state",
+            default=None,
+            key_type=bytes,
+            value_type=bytes,
+            options=store_options(partitions),
+        ),
+    )
     changelog = table.changelog_topic.get_topic_name()
     recons = ReconRegistry(settings.database())
     redis = aioredis.from_url(settings.redis(), socket_timeout=2, socket_connect_timeout=2)
@@ -136,7 +147,6 @@ def create_app(settings: Settings) -> faust.App:
     processed: dict[TP, int] = {}  # the last offset processed, by input partition (the lag)
     holdings: Counter[tuple[str, str]] = Counter()  # (recon, source) -> keys with bookings
     rescan = {"needed": True}
-    partitions = int(app.conf.topic_partitions)
 
     def remember(
         key: bytes,
