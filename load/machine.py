@@ -22,6 +22,7 @@ from load.plan import Plan
 
 CATEGORIES = (  # (what the report calls it, what its command line holds)
     ("sink", "bff.sink"),
+    ("bff (gunicorn)", "bff.asgi"),
     ("bff", "-m bff"),
     ("diff", "streams.diff"),
     ("attribution", "streams.attribution"),
@@ -156,6 +157,7 @@ class Profiler(threading.Thread):
                 "--rate",
                 "100",
                 "--nonblocking",
+                "--subprocesses",  # gunicorn's workers
                 "--format",
                 "raw",
                 "--output",

@@ -28,6 +28,7 @@ class Plan:
     trades: int = 20_000
     think: str = "1-3"
     profile: bool = False  # py-spy the BFF over the measured window
+    bff_workers: int = 0  # 0: the stack's BFF (one uvicorn process); N: gunicorn, N workers
 
     @classmethod
     def from_env(cls) -> Plan:
@@ -40,6 +41,7 @@ class Plan:
             trades=_env_int("GREENAI_LOAD_TRADES", cls.trades),
             think=os.environ.get("GREENAI_LOAD_THINK", cls.think),
             profile=os.environ.get("GREENAI_LOAD_PROFILE", "") not in ("", "0"),
+            bff_workers=_env_int("GREENAI_LOAD_BFF_WORKERS", cls.bff_workers),
         )
 
     @property
@@ -56,3 +58,4 @@ class Target:
     admin_token: str
     database_url: str
     roots: tuple[int, ...] = ()
+    bff_pid: int | None = None  # the BFF to profile (None: the roots' ``python -m bff``)

@@ -182,7 +182,12 @@ def render(summary: dict[str, Any]) -> str:
     out = [
         f"load test {summary['when']}: {plan['users']} analysts (think {plan['think']} s), "
         f"{plan['sse']} SSE clients, {summary['measured_seconds']:.0f} s measured after a "
-        f"{plan['users'] / plan['spawn_rate']:.0f} s ramp",
+        f"{plan['users'] / plan['spawn_rate']:.0f} s ramp; the BFF: "
+        + (
+            f"gunicorn, {plan['bff_workers']} uvicorn workers"
+            if plan.get("bff_workers")
+            else "the stack's (one uvicorn process)"
+        ),
         "",
         f"{'request':<52} {'count':>6} {'req/s':>6} {'p50':>6} {'p95':>6} {'p99':>6} "
         f"{'max':>6} {'errors':>6}",

@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ from load.report import Raw, render, stored_times, summarise
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "load" / "out"
 SERVER_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL")
+GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "python:bff.gunicorn_conf"]
 TRADE_IDS_FROM = 10_000_000  # the load's trades: T-10000001...; the demo feed's start at T-00000001
 
 
@@ -203,7 +205,7 @@ def run_load(target: Target, plan: Plan, work: Path) -> Raw:
         else:
             ready_after = time.monotonic() - started
         run_for = math.ceil(plan.ramp) + math.ceil(plan.seconds)
-        spy = Profiler(work / "bff-profile.txt", bff_pid(target.roots), plan)
+        spy = Profiler(work / "bff-profile.txt", target.bff_pid or bff_pid(target.roots), plan)
         with open(work / "locust.log", "w") as log:
             locust = subprocess.Popen(
                 [
@@ -346,6 +348,59 @@ class Stack:
         return left
 
 
+class GunicornBff:
+    """The BFF as production runs it (``bff/gunicorn_conf.py``: gunicorn, ``workers`` uvicorn
+    workers, no sink) beside the stack's own, on the stack's servers and keys."""
+
+    def __init__(self, home: Path, workers: int) -> None:
+        self.home = home
+        self.workers = workers
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def __enter__(self) -> GunicornBff:
+        from greenai.localstack.accounts import ensure_accounts
+        from greenai.localstack.ports import free_port
+
+        port = free_port()
+        env = {
+            **os.environ,
+            **ensure_accounts(self.home).bff_env(demo=False),  # the stack's audit and cookie keys
+            "GREENAI_HOME": str(self.home),
+            "GREENAI_BFF_PORT": str(port),
+            "GREENAI_WEB_CONCURRENCY": str(self.workers),
+            "GREENAI_BFF_SINK": "false",
+            "GREENAI_WORKER_ID": "load",
+            "PYTHONPATH": str(ROOT),
+        }
+        with open(self.home / "logs" / "bff-gunicorn.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [*GUNICORN, "bff.asgi:app"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            time.sleep(0.5)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn's BFF did not come up: see {log.name}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 def main() -> int:
     plan = Plan.from_env()
     keep = os.environ.get("GREENAI_LOAD_KEEP") == "1"
@@ -367,7 +422,18 @@ def main() -> int:
             expected = publish_trades(plan.trades)
             stored = wait_for_breaks(database_url, expected)
             print(f"load: {stored} of {expected} breaks stored; running the load", flush=True)
-            raw = run_load(target, plan, work)
+            if plan.bff_workers > 0:
+                with GunicornBff(stack.home, plan.bff_workers) as bff:
+                    assert bff.process is not None
+                    target = replace(
+                        target,
+                        url=bff.url,
+                        roots=(*target.roots, bff.process.pid),
+                        bff_pid=bff.process.pid,
+                    )
+                    raw = run_load(target, plan, work)
+            else:
+                raw = run_load(target, plan, work)
         summary = summarise(raw)
         OUT.mkdir(parents=True, exist_ok=True)
         report = OUT / f"load-{summary['when'].replace(':', '')}.json"
