@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg
 
 from load.plan import Plan
 
@@ -54,22 +55,40 @@ class Sample:
     at: float
     loadavg: float
     cpu: dict[int, tuple[str, float]]  # pid -> (category, CPU seconds so far)
+    sessions: dict[str, int] | None = None  # the BFF's PostgreSQL sessions, by what they do
+
+
+BFF_SESSIONS = """
+SELECT count(*),
+       count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Lock'),
+       count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock'),
+       count(*) FILTER (WHERE state = 'idle in transaction')
+  FROM pg_stat_activity WHERE client_port = ANY(%s)
+"""
 
 
 class Sampler(threading.Thread):
-    """Every second: the load average and the CPU time of every process under the roots."""
+    """Every second: the load average, the CPU time of every process under the roots and
+    (with ``database_url``) what the BFF's PostgreSQL sessions are doing: running a query,
+    waiting for a lock (the audit trail's append lock), idle inside a transaction."""
 
-    def __init__(self, roots: list[int]) -> None:
+    def __init__(self, roots: list[int], database_url: str | None = None) -> None:
         super().__init__(daemon=True, name="load-sampler")
         self.roots = roots
+        self.database_url = database_url
         self.samples: list[Sample] = []
         self._halt = threading.Event()
         self._categories: dict[int, str] = {}
+        self._db: psycopg.Connection[Any] | None = None
 
     def run(self) -> None:
-        while not self._halt.is_set():
-            self.samples.append(self._take())
-            self._halt.wait(1.0)
+        try:
+            while not self._halt.is_set():
+                self.samples.append(self._take())
+                self._halt.wait(1.0)
+        finally:
+            if self._db is not None:
+                self._db.close()
 
     def _take(self) -> Sample:
         procs: dict[int, psutil.Process] = {}
@@ -86,7 +105,24 @@ class Sampler(threading.Thread):
                 if pid not in self._categories:
                     self._categories[pid] = category(proc)
                 cpu[pid] = (self._categories[pid], times.user + times.system)
-        return Sample(time.time(), os.getloadavg()[0], cpu)
+        bff = [p for pid, p in procs.items() if self._categories.get(pid, "").startswith("bff")]
+        return Sample(time.time(), os.getloadavg()[0], cpu, self._sessions(bff))
+
+    def _sessions(self, bff: list[psutil.Process]) -> dict[str, int] | None:
+        if self.database_url is None:
+            return None
+        ports = []
+        for proc in bff:
+            with contextlib.suppress(psutil.Error):
+                ports += [c.laddr.port for c in proc.net_connections("tcp") if c.raddr]
+        try:
+            if self._db is None or self._db.closed:
+                self._db = psycopg.connect(self.database_url, autocommit=True)
+            row = self._db.execute(BFF_SESSIONS, [ports]).fetchone()
+        except psycopg.Error:
+            return None
+        assert row is not None
+        return dict(zip(("sessions", "querying", "lock_waits", "idle_in_tx"), row, strict=True))
 
     def stop(self) -> None:
         self._halt.set()
@@ -104,7 +140,16 @@ class Sampler(threading.Thread):
             before = first.cpu.get(pid, (name, 0.0))[1]
             used[name] = used.get(name, 0.0) + max(0.0, seconds - before)
         loads = [s.loadavg for s in inside]
+        sessions = [s.sessions for s in inside if s.sessions is not None]
+        seen = {
+            k: {
+                "mean": round(sum(x[k] for x in sessions) / len(sessions), 2),
+                "max": max(x[k] for x in sessions),
+            }
+            for k in (sessions[0] if sessions else {})
+        }
         return {
+            "bff_postgres_sessions": seen,
             "cpu_percent": {
                 k: round(100 * v / span, 1) for k, v in sorted(used.items(), key=lambda kv: -kv[1])
             },

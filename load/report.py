@@ -239,6 +239,12 @@ def render(summary: dict[str, Any]) -> str:
         )
         cpu = ", ".join(f"{k} {v:.0f}%" for k, v in m["cpu_percent"].items() if v >= 0.5)
         out.append(f"CPU (% of one core): {cpu}")
+        pg = m.get("bff_postgres_sessions")
+        if pg:
+            out.append(
+                "the BFF's PostgreSQL sessions, sampled each second (mean/max): "
+                + ", ".join(f"{k} {v['mean']:.1f}/{v['max']}" for k, v in pg.items())
+            )
     profile = summary.get("profile")
     if profile:
         if "error" in profile:

@@ -193,7 +193,7 @@ def run_load(target: Target, plan: Plan, work: Path) -> Raw:
     )
     reader = threading.Thread(target=_lines, args=(sse.stdout, sse_lines, ready, "ready"))
     reader.start()
-    sampler = Sampler([*target.roots, os.getpid()])
+    sampler = Sampler([*target.roots, os.getpid()], target.database_url)
     sampler.start()
     locust_exit: int | None = None
     ready_after: float | None = None
