@@ -10,7 +10,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
                     frontend/vite.config.ts frontend/tsconfig.json
 KAFKA_CLASSPATH := infra/kafka/target/classpath.txt
 
-.PHONY: install base system tools demo up test test-unit test-integration test-frontend bench soak lint \
+.PHONY: install base system tools demo up test test-unit test-integration test-frontend bench soak load lint \
         lint-deploy clean
 
 # install: everything; base: what running greenai needs (make demo does not wait for the tools)
@@ -70,6 +70,12 @@ bench: base
 # memory growth and restarts in soak-report.json. Not part of `make test`.
 soak: base
 	$(VENV)/bin/pytest -q -s -m soak tests/soak
+
+# The BFF under load on a stack of its own: GREENAI_LOAD_USERS analysts (200) on the API and
+# GREENAI_LOAD_SSE live streams (500) for GREENAI_LOAD_SECONDS (60) after a ramp; p50/p95/p99
+# per request type, errors, SSE delivery lag (load/run.py, docs/benchmarks.md#load-test).
+load: base
+	$(PY) -m load.run
 
 lint: $(PYTHON_STAMP) frontend/node_modules/.package-lock.json system tools
 	$(VENV)/bin/ruff check .

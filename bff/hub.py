@@ -19,10 +19,12 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import redis.asyncio as aioredis
 from psycopg_pool import AsyncConnectionPool
+from sse_starlette.event import ServerSentEvent
 
 from bff.metrics import SSE_CLIENTS
 from bff.models import BreakOut
@@ -50,6 +52,11 @@ class Change:
     def from_row(cls, row: dict[str, Any], rules: WorkflowRules) -> Change:
         """A stored change, aged in its recon's calendar."""
         return cls(row["seq"], row["recon"], BreakOut.from_datum(row, rules).model_dump_json())
+
+    @cached_property
+    def event(self) -> bytes:
+        """The change's SSE ``break`` event, encoded once for all the clients it goes to."""
+        return ServerSentEvent(self.data, event="break", id=str(self.seq)).encode()
 
 
 @dataclass(eq=False)
@@ -187,7 +194,7 @@ def _parse(data: bytes) -> Change | None:
 
 async def stream_changes(
     hub: ChangeHub, pool: AsyncConnectionPool, since: int | None, visible: list[str] | None
-) -> AsyncIterator[dict[str, str]]:
+) -> AsyncIterator[dict[str, str] | bytes]:
     """SSE events for one client: what it missed since ``since`` (its Last-Event-ID), read
     from PostgreSQL, then the live changes — of the ``visible`` recons only (None: all). A
     client too far behind — more than ``CATCH_UP_LIMIT`` changes, or a queue it did not
@@ -204,7 +211,7 @@ async def stream_changes(
                 sent = row["seq"]
                 if visible is None or row["recon"] in visible:
                     change = Change.from_row(row, await hub.recons.rules(row["recon"]))
-                    yield {"event": "break", "id": str(change.seq), "data": change.data}
+                    yield change.event
         while True:
             if sub.overflowed:
                 while not sub.queue.empty():
@@ -217,4 +224,4 @@ async def stream_changes(
             if change.seq > sent:
                 sent = change.seq
                 if visible is None or change.recon in visible:
-                    yield {"event": "break", "id": str(change.seq), "data": change.data}
+                    yield change.event

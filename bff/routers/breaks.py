@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from bff.deps import Reader, VisibleBreak
 from bff.exports import CONTENT_TYPES, breaks_workbook, csv_text, export_row
 from bff.models import BreakOut
+from bff.render import RENDERED
 from bff.routers import COMMON
 from streams.domain.workflow_rules import BUCKETS
 from streams.store.breaks import (
@@ -63,11 +64,10 @@ Filters = Annotated[BreakFilter, Depends(filters)]
 @router.get("", response_model=list[BreakOut])
 async def breaks(
     request: Request,
-    response: Response,
     wanted: Filters,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> list[BreakOut]:
+) -> Response:
     """A page of breaks, newest first. When there may be more, the response has a
     ``Link: <...>; rel="next"`` header (and ``X-Next-Cursor``): follow it for the next page."""
     try:
@@ -75,12 +75,16 @@ async def breaks(
     except ValueError as exc:
         raise HTTPException(400, f"cursor: {exc}") from None
     rows = await list_breaks(request.app.state.pool, wanted, limit, after)
+    headers = {}
     if len(rows) == limit:
         following = encode_cursor(rows[-1])
         url = request.url.include_query_params(cursor=following)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-        response.headers["X-Next-Cursor"] = following
-    return await aged(request, rows)
+        headers["Link"] = f'<{url}>; rel="next"'
+        headers["X-Next-Cursor"] = following
+    recons, now = request.app.state.recons, datetime.now(UTC)
+    rules = {name: await recons.rules(name) for name in {r["recon"] for r in rows}}
+    body = RENDERED.page(rows, rules, now)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def aged(request: Request, rows: list[dict[str, Any]]) -> list[BreakOut]:
