@@ -191,6 +191,7 @@ def passthrough() -> None:
     """A Faust agent doing only what every worker must: decode, encode, forward a break."""
     import faust
 
+    from streams import metrics
     from streams.settings import load_settings
     from streams.worker import make_app, topics
 
@@ -208,10 +209,8 @@ def passthrough() -> None:
                 sink.send_soon(key=event.key, value=avro.encode(avro.decode(event.value)))
 
     @app.task
-    async def started() -> None:
-        port_file = settings.state_dir / "attribution" / settings.worker_id / "metrics.port"
-        port_file.parent.mkdir(parents=True, exist_ok=True)
-        port_file.write_text("0\n")
+    async def started() -> None:  # announced as the real worker announces itself
+        metrics.serve("attribution", settings.greenai_home, settings.worker_id)
 
     sys.argv = [sys.argv[0], "worker"]
     faust.Worker(app, loglevel="WARNING").execute_from_commandline()
@@ -249,8 +248,8 @@ def _timed_worker(
     group = ProcessGroup(home / tag / "logs")
     try:
         group.start("worker", argv, env)
-        port_file = home / tag / "state" / "attribution" / "1" / "metrics.port"
-        _wait(port_file.exists, 120, "the worker to start")
+        announced = home / tag / "metrics" / "attribution-1.json"  # streams.metrics.serve
+        _wait(announced.exists, 120, "the worker to start")
         producer = SafeProducer(urls.kafka_bootstrap_servers)
         for i, value in enumerate(data[:1000]):  # warm-up: joins the group, fills HST
             producer.send(topics.breaks, f"w-{i}".encode(), value)
