@@ -216,6 +216,13 @@ def _rows(conn: AsyncConnection[Any]) -> AsyncCursor[dict[str, Any]]:
     return cur
 
 
+async def _all(pool: AsyncConnectionPool, sql: str, params: Any) -> list[dict[str, Any]]:
+    """Every row of one query, as dicts."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(sql, params)
+        return await cur.fetchall()
+
+
 def encode_cursor(row: dict[str, Any]) -> str:
     """The position after ``row`` in the newest-first order (opaque to clients)."""
     raw = json.dumps([row["updated_at"].isoformat(), row["break_id"]]).encode()
@@ -326,23 +333,21 @@ async def applied_commands(pool: AsyncConnectionPool, command_ids: list[str]) ->
 
 async def history(pool: AsyncConnectionPool, break_id: str) -> list[dict[str, Any]]:
     """Every stored change of a break, oldest first."""
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            f"SELECT {_HISTORY} FROM break_history WHERE break_id = %s ORDER BY version, revision",
-            [break_id],
-        )
-        return await cur.fetchall()
+    return await _all(
+        pool,
+        f"SELECT {_HISTORY} FROM break_history WHERE break_id = %s ORDER BY version, revision",
+        [break_id],
+    )
 
 
 async def comments(pool: AsyncConnectionPool, break_id: str) -> list[dict[str, Any]]:
     """A break's comment thread, oldest first."""
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT revision, by, at, text FROM break_history"
-            " WHERE break_id = %s AND action = 'COMMENT' ORDER BY at, revision",
-            [break_id],
-        )
-        return await cur.fetchall()
+    return await _all(
+        pool,
+        "SELECT revision, by, at, text FROM break_history"
+        " WHERE break_id = %s AND action = 'COMMENT' ORDER BY at, revision",
+        [break_id],
+    )
 
 
 async def pending_proposals(
@@ -352,12 +357,11 @@ async def pending_proposals(
     where, params = "proposal IS NOT NULL", {"limit": limit, "visible": visible}
     if visible is not None:
         where += " AND recon = ANY(%(visible)s)"
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            f"SELECT {SELECTED} FROM breaks WHERE {where} ORDER BY updated_at DESC LIMIT %(limit)s",
-            params,
-        )
-        return await cur.fetchall()
+    return await _all(
+        pool,
+        f"SELECT {SELECTED} FROM breaks WHERE {where} ORDER BY updated_at DESC LIMIT %(limit)s",
+        params,
+    )
 
 
 DAILY_SETTLED = """
@@ -418,25 +422,23 @@ async def came_due(
     pool: AsyncConnectionPool, after: datetime | None, until: datetime
 ) -> list[dict[str, Any]]:
     """Unsettled breaks whose due date passed in (``after``, ``until``]: newly overdue."""
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT break_id, recon, key, cause, owner, due, materiality FROM breaks"
-            " WHERE status IN ('OPEN', 'IN_REVIEW') AND due <= %(until)s"
-            " AND (%(after)s::timestamptz IS NULL OR due > %(after)s) ORDER BY due",
-            {"after": after, "until": until},
-        )
-        return await cur.fetchall()
+    return await _all(
+        pool,
+        "SELECT break_id, recon, key, cause, owner, due, materiality FROM breaks"
+        " WHERE status IN ('OPEN', 'IN_REVIEW') AND due <= %(until)s"
+        " AND (%(after)s::timestamptz IS NULL OR due > %(after)s) ORDER BY due",
+        {"after": after, "until": until},
+    )
 
 
 async def open_breaks(pool: AsyncConnectionPool, recon: str) -> list[dict[str, Any]]:
     """What ageing needs of a recon's unsettled breaks: first seen, cause, due."""
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT first_seen, cause, due FROM breaks"
-            " WHERE recon = %s AND status IN ('OPEN', 'IN_REVIEW')",
-            [recon],
-        )
-        return await cur.fetchall()
+    return await _all(
+        pool,
+        "SELECT first_seen, cause, due FROM breaks"
+        " WHERE recon = %s AND status IN ('OPEN', 'IN_REVIEW')",
+        [recon],
+    )
 
 
 async def changes_since(pool: AsyncConnectionPool, seq: int, limit: int) -> list[dict[str, Any]]:
