@@ -6,7 +6,7 @@ import faust
 
 from streams import logs, metrics, tracing
 from streams.diff.app import create_app
-from streams.heap import fix_mmap_threshold
+from streams.malloc import fix_mmap_threshold
 from streams.settings import load_settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 
-from streams.heap import fix_mmap_threshold
+from streams.malloc import fix_mmap_threshold
 
 
 def test_the_threshold_is_fixed_on_glibc_and_nothing_fails_elsewhere() -> None:
