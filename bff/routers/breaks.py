@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from bff.deps import Reader, VisibleBreak
 from bff.exports import CONTENT_TYPES, breaks_workbook, csv_text, export_row
 from bff.models import BreakOut
-from bff.render import RENDERED
+from bff.render import KEYS, RENDERED
 from bff.routers import COMMON
 from streams.domain.workflow_rules import BUCKETS
 from streams.store.breaks import (
@@ -20,6 +20,7 @@ from streams.store.breaks import (
     BreakFilter,
     decode_cursor,
     encode_cursor,
+    get_breaks,
     list_breaks,
 )
 
@@ -74,7 +75,11 @@ async def breaks(
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(400, f"cursor: {exc}") from None
-    rows = await list_breaks(request.app.state.pool, wanted, limit, after)
+    pool = request.app.state.pool
+    rows = await list_breaks(pool, wanted, limit, after, columns=KEYS)  # then what is not held
+    held = RENDERED.held(rows)
+    unheld = [r["break_id"] for r in rows if r["break_id"] not in held]
+    whole = await get_breaks(pool, unheld) if unheld else {}
     headers = {}
     if len(rows) == limit:
         following = encode_cursor(rows[-1])
@@ -83,7 +88,7 @@ async def breaks(
         headers["X-Next-Cursor"] = following
     recons, now = request.app.state.recons, datetime.now(UTC)
     rules = {name: await recons.rules(name) for name in {r["recon"] for r in rows}}
-    body = RENDERED.page(rows, rules, now)
+    body = RENDERED.page(rows, rules, now, held, whole)
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -257,10 +258,13 @@ class BreakFilter:
 
 
 def page_query(
-    f: BreakFilter, limit: int, after: tuple[datetime, str] | None = None
+    f: BreakFilter,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[sql.Composed, dict[str, Any]]:
     """One keyset page of the breaks ``f`` wants, newest first (``updated_at``, then
-    ``break_id``)."""
+    ``break_id``): every column, or these ``columns``."""
     where: list[sql.Composable] = []
     params: dict[str, Any] = {"limit": limit}
 
@@ -289,7 +293,8 @@ def page_query(
     if after is not None:
         where.append(sql.SQL("(updated_at, break_id) < (%(at)s, %(after)s)"))
         params["at"], params["after"] = after
-    query = sql.SQL("SELECT {} FROM breaks").format(sql.SQL(SELECTED))
+    selected = sql.SQL(", ").join(map(sql.Identifier, columns)) if columns else sql.SQL(SELECTED)
+    query = sql.SQL("SELECT {} FROM breaks").format(selected)
     if where:
         query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
     # updated_at DESC, break_id DESC keeps the row comparison above a single index range
@@ -302,8 +307,9 @@ async def list_breaks(
     f: BreakFilter,
     limit: int,
     after: tuple[datetime, str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    query, params = page_query(f, limit, after)
+    query, params = page_query(f, limit, after, columns)
     async with pool.connection() as conn, _rows(conn) as cur:
         await cur.execute(query, params)
         return await cur.fetchall()

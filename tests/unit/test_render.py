@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from bff.models import BreakOut
-from bff.render import RenderedBreaks
+from bff.render import KEYS, RenderedBreaks
 from streams.domain.workflow_rules import DEFAULT_WORKFLOW, WorkflowRules
 
 PAGE = TypeAdapter(list[BreakOut])
@@ -95,3 +95,27 @@ def test_at_most_size_changes_are_kept() -> None:
     rendered = RenderedBreaks(size=2)
     rendered.page([row(1), row(2), row(3)], {"trades": DEFAULT_WORKFLOW}, SEEN)
     assert list(rendered._kept) == [("b-2", 1, 0), ("b-3", 1, 0)]
+
+
+def keys(whole: dict[str, Any]) -> dict[str, Any]:
+    """The row as the first step of a page reads it."""
+    return {k: whole[k] for k in KEYS}
+
+
+def test_a_page_read_as_keys_then_the_unheld_rows_is_the_same_page() -> None:
+    rendered, rules = RenderedBreaks(size=3), {"trades": DEFAULT_WORKFLOW}
+    rendered.page([row(1), row(2)], rules, SEEN)  # rendered by an earlier request
+    listed = [row(3), row(2), row(1)]
+    held = rendered.held([keys(r) for r in listed])
+    assert sorted(held) == ["b-1", "b-2"]
+    rendered.page([row(4), row(5), row(6)], rules, SEEN)  # evicts them while b-3 is read
+    later = SEEN + timedelta(days=3)
+    page = rendered.page([keys(r) for r in listed], rules, later, held, {"b-3": row(3)})
+    assert page == expected(listed, DEFAULT_WORKFLOW, later)
+
+
+def test_a_row_gone_before_it_was_read_whole_is_left_out() -> None:
+    rendered, rules = RenderedBreaks(), {"trades": DEFAULT_WORKFLOW}
+    listed = [keys(row(1)), keys(row(2))]
+    page = rendered.page(listed, rules, SEEN, rendered.held(listed), {"b-2": row(2)})
+    assert page == expected([row(2)], DEFAULT_WORKFLOW, SEEN)
