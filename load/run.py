@@ -250,12 +250,7 @@ def run_load(target: Target, plan: Plan, work: Path) -> Raw:
                 notes.append("Locust did not finish in time and was killed")
     finally:
         time.sleep(DRAIN_SECONDS)  # the last actions' revisions reach the streams too
-        sse.send_signal(signal.SIGTERM)
-        try:
-            sse.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            sse.kill()
-            sse.wait()
+        if not terminate(sse, 60):
             notes.append("the SSE clients did not stop in time and were killed")
         reader.join(timeout=5)
         sampler.stop()
@@ -274,6 +269,20 @@ def run_load(target: Target, plan: Plan, work: Path) -> Raw:
         spy.join(timeout=plan.ramp + plan.seconds + 60)
         raw.profile = spy.summary()
     return raw
+
+
+def terminate(process: subprocess.Popen[Any], timeout: float) -> bool:
+    """SIGTERM ``process`` and wait; SIGKILL it after ``timeout`` seconds (then False)."""
+    if process.poll() is not None:
+        return True
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
 
 
 # --- a stack of its own -------------------------------------------------------------------
@@ -334,13 +343,8 @@ class Stack:
 
     def stop(self) -> list[str]:
         """Stop the stack; kill (and name) whatever of it is still running after."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process, 120)
         left = []
         for proc in psutil.process_iter():
             if proc.pid != os.getpid() and _mentions(proc, str(self.home)):
@@ -394,13 +398,8 @@ class GunicornBff:
         raise RuntimeError(f"gunicorn's BFF did not come up: see {log.name}")
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process, 60)
 
 
 def main() -> int:
